@@ -1,0 +1,45 @@
+# Every target sets up .venv on first use: a fresh clone needs nothing but `make report`.
+VENV    := .venv
+PY      := $(VENV)/bin/python
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+CONFIG  ?= examples/demo/scorecard.toml
+PERIOD  ?=
+PERIOD_OPT := $(if $(PERIOD),--period $(PERIOD))
+
+.PHONY: report test lint templates demo validate score bench clean
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+report: $(STAMP)
+	$(BIN)/scorecard report --config $(CONFIG) $(PERIOD_OPT)
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff format --check pipeline tests
+	$(BIN)/ruff check pipeline tests
+	$(BIN)/lint-imports
+
+templates: $(STAMP)
+	$(BIN)/scorecard templates --config $(CONFIG) $(PERIOD_OPT) --out workbook_templates
+
+demo: $(STAMP)
+	$(BIN)/scorecard demo --config examples/demo/scorecard.toml
+
+validate: $(STAMP)
+	$(BIN)/scorecard validate --config $(CONFIG) $(PERIOD_OPT)
+
+score: $(STAMP)
+	$(BIN)/scorecard score --config $(CONFIG) $(PERIOD_OPT)
+
+bench: $(STAMP)
+	$(PY) -m pipeline.bench --config $(CONFIG)
+
+clean:
+	rm -rf $(VENV) examples/demo/reports examples/demo/archive

@@ -1,0 +1,232 @@
+"""Load `scorecard.toml` into frozen dataclasses, or raise ConfigError naming the bad key."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import MISSING, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+_DEPT_ID = re.compile(r"^[A-Z][A-Z0-9_-]{0,15}$")
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class Organisation:
+    name: str
+    fiscal_year_start: int = 1
+    currency: str = "EUR"
+
+
+@dataclass(frozen=True)
+class Reporting:
+    inbox: Path
+    output: Path
+    archive: Path
+
+
+@dataclass(frozen=True)
+class Department:
+    id: str
+    name: str
+    parent: str | None = None
+    corporate: bool = False
+
+
+@dataclass(frozen=True)
+class Scoring:
+    amber_tolerance: float = 0.10
+    rollup_green_at: float = 0.90
+    rollup_amber_at: float = 0.60
+    okr_green_at: float = 0.70
+    okr_amber_at: float = 0.40
+
+
+@dataclass(frozen=True)
+class Branding:
+    primary_colour: str = "#1f3a5f"
+    accent_colour: str = "#c8a24a"
+    logo: Path | None = None
+    classification: str = "Board confidential"
+    page_size: str = "A4"
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    organisation: Organisation
+    reporting: Reporting
+    departments: tuple[Department, ...]
+    scoring: Scoring = field(default_factory=Scoring)
+    branding: Branding = field(default_factory=Branding)
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+    def department(self, dept_id: str) -> Department | None:
+        return next((d for d in self.departments if d.id == dept_id), None)
+
+    @property
+    def department_ids(self) -> tuple[str, ...]:
+        return tuple(d.id for d in self.departments)
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and check a scorecard.toml; every problem is a ConfigError naming the key."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: configuration file not found") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return parse_config(raw, path.resolve())
+
+
+def parse_config(raw: dict[str, Any], path: Path) -> Config:
+    where = str(path.name)
+    _no_unknown(raw, {"organisation", "reporting", "departments", "scoring", "branding"}, "", where)
+    base = path.parent
+
+    org_raw = _table(raw, "organisation", where, required=True)
+    organisation = _build(Organisation, org_raw, "organisation", where)
+    if not isinstance(organisation.name, str) or not organisation.name.strip():
+        raise ConfigError(f"{where}: organisation.name must be a non-empty string")
+    if not _is_int(organisation.fiscal_year_start) or not 1 <= organisation.fiscal_year_start <= 12:
+        raise ConfigError(
+            f"{where}: organisation.fiscal_year_start must be a month number 1-12, "
+            f"got {organisation.fiscal_year_start!r}"
+        )
+
+    rep_raw = _table(raw, "reporting", where)
+    _no_unknown(rep_raw, {"inbox", "output", "archive"}, "reporting.", where)
+    for key in ("inbox", "output", "archive"):
+        if key in rep_raw and not isinstance(rep_raw[key], str):
+            raise ConfigError(f"{where}: reporting.{key} must be a path string")
+    reporting = Reporting(
+        inbox=base / rep_raw.get("inbox", "inbox"),
+        output=base / rep_raw.get("output", "reports"),
+        archive=base / rep_raw.get("archive", "archive"),
+    )
+
+    departments = _departments(raw.get("departments"), where)
+
+    scoring = _build(Scoring, _table(raw, "scoring", where), "scoring", where)
+    for f in fields(Scoring):
+        value = getattr(scoring, f.name)
+        if not isinstance(value, int | float) or isinstance(value, bool) or not 0 <= value <= 1:
+            raise ConfigError(
+                f"{where}: scoring.{f.name} must be a number between 0 and 1, got {value!r}"
+            )
+    if scoring.rollup_amber_at > scoring.rollup_green_at:
+        raise ConfigError(f"{where}: scoring.rollup_amber_at must not exceed rollup_green_at")
+    if scoring.okr_amber_at > scoring.okr_green_at:
+        raise ConfigError(f"{where}: scoring.okr_amber_at must not exceed okr_green_at")
+
+    brand_raw = dict(_table(raw, "branding", where))
+    if "logo" in brand_raw:
+        brand_raw["logo"] = base / str(brand_raw["logo"])
+    branding = _build(Branding, brand_raw, "branding", where)
+    for key in ("primary_colour", "accent_colour"):
+        value = getattr(branding, key)
+        if not isinstance(value, str) or not _COLOUR.match(value):
+            raise ConfigError(
+                f"{where}: branding.{key} must be a colour like #1f3a5f, got {value!r}"
+            )
+    if branding.page_size not in ("A4", "Letter"):
+        raise ConfigError(
+            f"{where}: branding.page_size must be A4 or Letter, got {branding.page_size!r}"
+        )
+    if branding.logo is not None and not branding.logo.is_file():
+        raise ConfigError(f"{where}: branding.logo file not found: {branding.logo}")
+
+    return Config(path, organisation, reporting, departments, scoring, branding)
+
+
+def _departments(raw: Any, where: str) -> tuple[Department, ...]:
+    if not raw:
+        raise ConfigError(f"{where}: no [[departments]]: list at least one department")
+    if not isinstance(raw, list):
+        raise ConfigError(f"{where}: departments must be an array of tables ([[departments]])")
+    departments: list[Department] = []
+    seen: set[str] = set()
+    for i, item in enumerate(raw, start=1):
+        label = f"departments[{i}]"
+        if not isinstance(item, dict):
+            raise ConfigError(f"{where}: {label} must be a table")
+        dept = _build(Department, item, label, where)
+        if not isinstance(dept.id, str) or not _DEPT_ID.match(dept.id):
+            raise ConfigError(
+                f"{where}: {label}.id must be 1-16 capitals, digits, - or _ "
+                f"starting with a letter (e.g. FIN), got {dept.id!r}"
+            )
+        if not isinstance(dept.name, str) or not dept.name.strip():
+            raise ConfigError(f"{where}: {label}.name must be a non-empty string")
+        if dept.id in seen:
+            raise ConfigError(f"{where}: {label}.id {dept.id!r} is a duplicate department ID")
+        seen.add(dept.id)
+        departments.append(dept)
+    by_id = {d.id: d for d in departments}
+    for i, dept in enumerate(departments, start=1):
+        if dept.parent is not None and dept.parent not in by_id:
+            raise ConfigError(
+                f"{where}: departments[{i}].parent {dept.parent!r} is not a department ID"
+            )
+    for dept in departments:
+        chain = [dept.id]
+        node = dept
+        while node.parent is not None:
+            if node.parent in chain:
+                cycle = " -> ".join([*chain[chain.index(node.parent) :], node.parent])
+                raise ConfigError(f"{where}: departments parent links make a cycle: {cycle}")
+            chain.append(node.parent)
+            node = by_id[node.parent]
+    if sum(d.corporate for d in departments) > 1:
+        raise ConfigError(f"{where}: only one department may be corporate = true")
+    return tuple(departments)
+
+
+def _table(raw: dict[str, Any], key: str, where: str, required: bool = False) -> dict[str, Any]:
+    if key not in raw:
+        if required:
+            raise ConfigError(f"{where}: missing [{key}] table")
+        return {}
+    value = raw[key]
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: {key} must be a table ([{key}])")
+    return value
+
+
+def _no_unknown(raw: dict[str, Any], allowed: set[str], prefix: str, where: str) -> None:
+    for key in raw:
+        if key not in allowed:
+            raise ConfigError(
+                f"{where}: unknown key {prefix}{key} (allowed: {', '.join(sorted(allowed))})"
+            )
+
+
+def _build(cls: type, raw: dict[str, Any], prefix: str, where: str) -> Any:
+    names = {f.name for f in fields(cls)}
+    _no_unknown(raw, names, f"{prefix}.", where)
+    try:
+        return cls(**raw)
+    except TypeError:
+        missing = [
+            f.name
+            for f in fields(cls)
+            if f.name not in raw and f.default is MISSING and f.default_factory is MISSING
+        ]
+        raise ConfigError(
+            f"{where}: {prefix} is missing required key(s): "
+            f"{', '.join(f'{prefix}.{m}' for m in missing)}"
+        ) from None
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

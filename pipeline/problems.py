@@ -1,0 +1,406 @@
+"""Problem records and the one catalogue of stable problem codes, messages and hints."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Kind:
+    severity: str
+    title: str
+    message: str  # str.format template; fields come from Problem context
+    hint: str
+
+
+# Stable codes: tools and people rely on them. Add, never rename.
+CATALOGUE: dict[str, Kind] = {
+    # --- files -----------------------------------------------------------------------------
+    "unreadable-file": Kind(
+        ERROR,
+        "File cannot be read",
+        "The file could not be opened as an Excel workbook: {detail}",
+        "Save it again from Excel as .xlsx (Excel Workbook) and re-submit.",
+    ),
+    "encrypted-file": Kind(
+        ERROR,
+        "File is password-protected",
+        "The workbook is encrypted or password-protected.",
+        "Remove the password (File > Info > Protect Workbook) and re-submit.",
+    ),
+    "not-xlsx": Kind(
+        ERROR,
+        "Not an .xlsx workbook",
+        "The file is not an .xlsx workbook ({detail}).",
+        "Use the template and save as Excel Workbook (.xlsx).",
+    ),
+    "file-too-large": Kind(
+        ERROR,
+        "File too large",
+        "The file is {detail}, over the limit.",
+        "Remove pasted images or extra sheets; the template is well under 1 MB.",
+    ),
+    "sheet-too-large": Kind(
+        ERROR,
+        "Sheet too large",
+        "Sheet {sheet} has {detail}, over the limit.",
+        "Delete unused rows and columns below and right of your data.",
+    ),
+    "missing-sheet": Kind(
+        ERROR,
+        "Sheet missing",
+        "The workbook has no sheet named {sheet!r}.",
+        "Use the latest template; do not rename or delete its sheets.",
+    ),
+    "missing-column": Kind(
+        ERROR,
+        "Column missing",
+        "Sheet {sheet} has no column {column!r} in row 1.",
+        "Restore the header row from the template; do not rename headers.",
+    ),
+    "unknown-column": Kind(
+        WARNING,
+        "Unexpected column",
+        "Sheet {sheet} has a column {column!r} that the template does not have; it is ignored.",
+        "Remove the column, or put notes in the Commentary/Note column.",
+    ),
+    "duplicate-file": Kind(
+        WARNING,
+        "Superseded submission",
+        "Another workbook for {detail} has a later Submitted on date; this one is ignored.",
+        "Nothing to do if the newer file is the right one.",
+    ),
+    "missing-submission": Kind(
+        WARNING,
+        "No submission",
+        "No workbook received from department {detail} for this period.",
+        "Ask the department to submit its workbook.",
+    ),
+    # --- submission sheet ---------------------------------------------------------------------
+    "unknown-department": Kind(
+        ERROR,
+        "Unknown department",
+        "Department ID {value!r} is not in the configuration.",
+        "Pick your department ID from the dropdown.",
+    ),
+    "wrong-period": Kind(
+        ERROR,
+        "Wrong period",
+        "The workbook is for period {value!r}, but the report is for {detail}.",
+        "Use this month's template or correct the Period cell.",
+    ),
+    "unknown-template-version": Kind(
+        ERROR,
+        "Unknown template version",
+        "Template version {value!r} is not known.",
+        "Download the current template and copy your data into it.",
+    ),
+    # --- cell values ------------------------------------------------------------------------
+    "required-value": Kind(ERROR, "Value required", "{column} is required.", "Fill in this cell."),
+    "not-a-number": Kind(
+        ERROR,
+        "Not a number",
+        "{column} must be a number, got {value!r}.",
+        "Type a plain number such as 1234.5 or 42%; no words or units.",
+    ),
+    "not-a-date": Kind(
+        ERROR,
+        "Not a date",
+        "{column} must be a date, got {value!r}.",
+        "Type the date as YYYY-MM-DD (e.g. 2026-10-31) or pick it from a calendar.",
+    ),
+    "bad-period": Kind(
+        ERROR,
+        "Bad period",
+        "{column} must look like YYYY-MM, got {value!r}.",
+        "Type the month as e.g. 2026-10.",
+    ),
+    "bad-quarter": Kind(
+        ERROR,
+        "Bad quarter",
+        "{column} must look like YYYY-Qn, got {value!r}.",
+        "Type the quarter as e.g. 2026-Q4.",
+    ),
+    "formula-without-value": Kind(
+        ERROR,
+        "Formula with no value",
+        "{column} holds a formula with no saved result.",
+        "Open the file in Excel, let it calculate, save, and re-submit; or type the value.",
+    ),
+    "error-value": Kind(
+        ERROR,
+        "Spreadsheet error",
+        "{column} holds the spreadsheet error {value}.",
+        "Fix the formula so it gives a number, or type the value.",
+    ),
+    "not-in-list": Kind(
+        ERROR,
+        "Not one of the allowed values",
+        "{column} must be one of: {detail}; got {value!r}.",
+        "Pick a value from the cell's dropdown list.",
+    ),
+    "out-of-range": Kind(
+        ERROR,
+        "Value out of range",
+        "{column} must be {detail}, got {value!r}.",
+        "Correct the value.",
+    ),
+    "implausible-date": Kind(
+        ERROR, "Implausible date", "{column} {value!r} is outside {detail}.", "Check the year."
+    ),
+    "percent-as-whole-number": Kind(
+        WARNING,
+        "Percentage typed as a whole number",
+        "{column} is {value!r} in a % measure: probably meant {detail}. It is used as typed.",
+        "Type 42% or 0.42 for forty-two per cent.",
+    ),
+    "duplicate-id": Kind(
+        ERROR,
+        "Duplicate ID",
+        "{column} {value!r} is used more than once ({detail}).",
+        "Give every row its own ID; IDs are unique across the organisation.",
+    ),
+    "text-too-long": Kind(
+        WARNING,
+        "Text too long",
+        "{column} is {detail} characters; only the first 500 are reported.",
+        "Keep commentary short; attach detail separately.",
+    ),
+    # --- cross-sheet ------------------------------------------------------------------------
+    "unknown-objective": Kind(
+        ERROR,
+        "Unknown objective",
+        "{column} {value!r} names no objective on the Objectives sheet "
+        "(or the corporate strategy map).",
+        "Use an Objective ID from the Objectives sheet.",
+    ),
+    "unknown-alignment": Kind(
+        ERROR,
+        "Unknown alignment",
+        "Aligned to {value!r} names no BSC objective or KPI.",
+        "Use an Objective ID or KPI ID of your scorecard or the corporate one.",
+    ),
+    "unknown-kr": Kind(
+        ERROR,
+        "Unknown key result",
+        "Check-in for {value!r}: no such KR ID on the OKRs sheet.",
+        "Use a KR ID from the OKRs sheet.",
+    ),
+    "perspective-mismatch": Kind(
+        WARNING,
+        "Perspective differs from objective",
+        "The KPI is in perspective {value!r} but its objective is in {detail}.",
+        "Use the objective's perspective.",
+    ),
+    "okr-objective-inconsistent": Kind(
+        ERROR,
+        "OKR objective text differs",
+        "OKR objective {detail} has different texts on its rows.",
+        "Repeat the same objective text on every key result row.",
+    ),
+    # --- KPI definitions --------------------------------------------------------------------
+    "range-without-max": Kind(
+        ERROR,
+        "Range needs Target max",
+        "A Within range KPI needs Target max greater than Target ({detail}).",
+        "Fill Target max with the upper bound of the range.",
+    ),
+    "red-wrong-side": Kind(
+        ERROR,
+        "Red threshold on the wrong side",
+        "Red threshold {value!r} is on the wrong side of the target for {detail}.",
+        "For Higher is better the red threshold is below the target; for "
+        "Lower is better, above it.",
+    ),
+    "zero-target-no-red": Kind(
+        ERROR,
+        "Zero target needs a red threshold",
+        "Target is 0 and no Red threshold is given, so no amber band can be computed.",
+        "Fill Red threshold with the value at which the KPI turns red.",
+    ),
+    "sum-of-non-additive": Kind(
+        WARNING,
+        "Sum of a non-additive unit",
+        "Aggregation Sum on a KPI in {value!r}: percentages and scores do not add up over months.",
+        "Use Last or Average.",
+    ),
+    "month-gap": Kind(
+        WARNING,
+        "Blank month before a filled month",
+        "{column} is blank but a later month is filled.",
+        "Fill the missing month, or explain in Commentary.",
+    ),
+    "future-actual": Kind(
+        ERROR,
+        "Actual in a future month",
+        "{column} is after the reporting period {detail} but holds a value.",
+        "Clear future months; only months up to the period can have actuals.",
+    ),
+    "missing-current-actual": Kind(
+        WARNING,
+        "No actual for the reporting month",
+        "{column} (the reporting month) is blank; the KPI shows No data.",
+        "Fill in this month's actual.",
+    ),
+    # --- goal-quality advice (warnings, from lint.py) ----------------------------------------
+    "too-many-okr-objectives": Kind(
+        WARNING,
+        "Too many OKR objectives",
+        "{detail} OKR objectives this quarter; focus works best with at most 4.",
+        "Keep the 2-4 objectives that matter most.",
+    ),
+    "kr-count": Kind(
+        WARNING,
+        "Objective with too few or too many KRs",
+        "OKR objective {value!r} has {detail} key results; 2-5 is the norm.",
+        "Give each objective 2-5 measurable key results.",
+    ),
+    "kr-is-task": Kind(
+        WARNING,
+        "Key result reads like a task",
+        "Key result {value!r} describes an activity, not an outcome.",
+        "State the measurable result the task should produce.",
+    ),
+    "too-many-kpis": Kind(
+        WARNING,
+        "Too many KPIs",
+        "{detail} KPIs in one scorecard; more than 20 dilutes attention.",
+        "Keep the vital few; move the rest to operational reporting.",
+    ),
+    "perspective-without-kpi": Kind(
+        WARNING,
+        "Perspective without a KPI",
+        "No KPI in perspective {value!r}.",
+        "Add at least one measure for every perspective.",
+    ),
+    "kpi-without-objective": Kind(
+        WARNING,
+        "KPI linked to no objective",
+        "KPI {value!r} has no objective.",
+        "Link every KPI to an objective.",
+    ),
+    "objective-without-kpi": Kind(
+        WARNING,
+        "Objective without a KPI",
+        "Objective {value!r} has no KPI measuring it.",
+        "Add a KPI, or remove the objective.",
+    ),
+    "objective-without-link": Kind(
+        WARNING,
+        "Objective without a link",
+        "Objective {value!r} drives nothing and nothing drives it.",
+        "Link it into the strategy map (Contributes to).",
+    ),
+    "downward-link": Kind(
+        WARNING,
+        "Cause-and-effect link runs downward",
+        "Objective {value!r} contributes to {detail}, a lower perspective.",
+        "Links run upward: Learning & Growth -> Internal Process -> Customer -> Financial.",
+    ),
+    "stale-checkin": Kind(
+        WARNING,
+        "No recent check-in",
+        "Key result {value!r} has had no check-in for {detail} days.",
+        "Check in weekly, even when nothing moved.",
+    ),
+    "missing-reflection": Kind(
+        WARNING,
+        "No reflection at quarter end",
+        "Key result {value!r} has no reflection in the quarter's last month.",
+        "Write what you learnt in the Reflection column.",
+    ),
+    "red-without-commentary": Kind(
+        WARNING,
+        "Red KPI without commentary",
+        "KPI {value!r} is red and has no commentary.",
+        "Explain why and what is being done, in Commentary.",
+    ),
+    "derive-an-okr": Kind(
+        WARNING,
+        "Red KPI with no OKR",
+        "KPI {value!r} has been red for {detail} months and no OKR is aligned to it.",
+        "Consider an OKR this quarter aimed at this KPI.",
+    ),
+    "okr-aligned-to-nothing": Kind(
+        WARNING,
+        "OKR aligned to nothing",
+        "OKR objective {value!r} is aligned to no BSC objective or KPI.",
+        "Fill Aligned to with the objective or KPI the OKR moves.",
+    ),
+    "perspective-without-okr": Kind(
+        WARNING,
+        "Perspective without an OKR",
+        "No OKR this quarter is aligned to perspective {value!r}.",
+        "Fine if deliberate; otherwise consider one.",
+    ),
+    "driver-red-effect-green": Kind(
+        WARNING,
+        "Green objective driven by a red one",
+        "Objective {value!r} is green while its driver {detail} is red: the result may not last.",
+        "Look at the driver before celebrating the result.",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong (error) or worth a look (warning), located to a cell where possible."""
+
+    severity: str
+    code: str
+    file: str
+    sheet: str = ""
+    cell: str = ""  # "KPIs!H7"; blank when the problem is about a whole file or sheet
+    column: str = ""
+    value: str = ""
+    message: str = ""
+    hint: str = ""
+    department: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def problem(
+    code: str,
+    file: str,
+    *,
+    sheet: str = "",
+    cell: str = "",
+    column: str = "",
+    value: Any = "",
+    detail: Any = "",
+    department: str = "",
+    severity: str | None = None,
+) -> Problem:
+    """Build a Problem from the catalogue; the message and hint come from the code."""
+    kind = CATALOGUE[code]
+    shown = _short(value)
+    message = kind.message.format(sheet=sheet, column=column, value=shown, detail=detail)
+    return Problem(
+        severity=severity or kind.severity,
+        code=code,
+        file=file,
+        sheet=sheet,
+        cell=f"{sheet}!{cell}" if cell and sheet and "!" not in cell else cell,
+        column=column,
+        value=shown,
+        message=message,
+        hint=kind.hint,
+        department=department,
+    )
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    if value is None:
+        return ""
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def has_errors(problems: list[Problem]) -> bool:
+    return any(p.severity == ERROR for p in problems)
