@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from pipeline.problems import Problem
+from pipeline import contract
+from pipeline.coerce import (
+    Parsed,
+    clean_text,
+    normalise_choice,
+    parse_date,
+    parse_ids,
+    parse_number,
+)
+from pipeline.config import Config
+from pipeline.contract import Sheet, SheetSpec, SubmissionField
+from pipeline.problems import ERROR, Problem, problem
+from pipeline.read import RawSheet, RawWorkbook
+from pipeline.schemas import BUILTIN_CHECKS, failures, sheet_schema
 
 
 @dataclass
@@ -48,3 +66,828 @@ class Validated:
     files: pd.DataFrame
     missing: tuple[str, ...] = ()  # configured departments with no usable submission
     problems: list[Problem] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation
+# ---------------------------------------------------------------------------------------------
+
+ACCEPTED = "accepted"
+REJECTED = "rejected"
+SUPERSEDED = "superseded"
+UNREADABLE = "unreadable"
+OTHER_PERIOD = "other period"
+
+PERCENT_SUSPECT = 2.0  # a % value of 2 or more (200 %) was most likely typed as 42 for 42 %
+ID_SHEETS = {
+    Sheet.OBJECTIVES: contract.OBJECTIVES,
+    Sheet.OKRS: contract.OKRS,
+    Sheet.CHECKINS: contract.CHECKINS,
+    Sheet.INITIATIVES: contract.INITIATIVES,
+}
+FRAME_OF_SHEET = {
+    Sheet.OBJECTIVES: "objectives",
+    Sheet.KPIS: "kpis",
+    Sheet.OKRS: "key_results",
+    Sheet.CHECKINS: "checkins",
+    Sheet.INITIATIVES: "initiatives",
+}
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A file the reader could not open; `code` is a problem code."""
+
+    path: Path
+    sha256: str
+    code: str
+    detail: str
+
+
+@dataclass
+class _Candidate:
+    raw: RawWorkbook
+    file: str
+    department_id: str | None
+    period: str | None
+    submitted_on: date | None
+    meta: dict[str, Any]
+    problems: list[Problem] = field(default_factory=list)
+    status: str = ""
+
+
+class _Locator:
+    """Maps (file, sheet, key, row) to an Excel cell, through each file's header letters."""
+
+    def __init__(self) -> None:
+        self.letters: dict[tuple[str, str], dict[str, str]] = {}
+
+    def add(self, file: str, sheet: str, key_letters: dict[str, str]) -> None:
+        self.letters[(file, sheet)] = key_letters
+
+    def cell(self, file: str, sheet: str, key: str, row: int) -> str:
+        letter = self.letters.get((file, sheet), {}).get(key, "")
+        return f"{sheet}!{letter}{int(row)}" if letter else f"{sheet}!{int(row)}:{int(row)}"
+
+
+def validate(
+    workbooks: Sequence[RawWorkbook],
+    config: Config,
+    period: str,
+    unreadable: Sequence[Unreadable] = (),
+) -> Validated:
+    """Check every workbook against the contract and each other; keep the accepted ones."""
+    months = contract.fiscal_year_months(period, config.organisation.fiscal_year_start)
+    candidates = [_check_submission(raw, config) for raw in workbooks]
+    current = _select_current(candidates, config, period)
+    locator = _Locator()
+    typed: dict[str, list[pd.DataFrame]] = defaultdict(list)
+    for cand in current:
+        for sheet_name, frame in _typed_sheets(cand, months, locator).items():
+            typed[sheet_name].append(frame)
+    frames = {name: _concat(typed.get(name, []), spec) for name, spec in _specs(months).items()}
+    cross: list[Problem] = []
+    cross += _schema_problems(frames, months, locator, current)
+    cross += _cross_checks(frames, config, period, months, locator, current)
+    by_file: dict[str, list[Problem]] = defaultdict(list)
+    for prob in cross:
+        by_file[prob.file].append(prob)
+    for cand in current:
+        cand.problems.extend(by_file.get(cand.file, []))
+        cand.status = REJECTED if any(p.severity == ERROR for p in cand.problems) else ACCEPTED
+    accepted = [c for c in current if c.status == ACCEPTED]
+    accepted_files = {c.file for c in accepted}
+    frames = {name: f[f["file"].isin(accepted_files)] for name, f in frames.items()}
+
+    problems = [p for c in candidates for p in c.problems]
+    problems += [problem(u.code, u.path.name, detail=u.detail) for u in unreadable]
+    submitted = {c.department_id for c in current}
+    missing = tuple(d.id for d in config.departments if d.id not in submitted)
+    problems += [problem("missing-submission", "", detail=d, department=d) for d in missing]
+    problems.sort(key=_problem_order)
+
+    return Validated(
+        period=period,
+        months=months,
+        submissions=_submissions_frame(accepted, config),
+        objectives=_finish(frames[Sheet.OBJECTIVES], config),
+        kpis=_finish(frames[Sheet.KPIS].drop(columns=[f"m{i:02d}" for i in range(1, 13)]), config),
+        actuals=_actuals(frames[Sheet.KPIS], months),
+        key_results=_finish(frames[Sheet.OKRS], config),
+        checkins=_finish(frames[Sheet.CHECKINS], config),
+        initiatives=_finish(frames[Sheet.INITIATIVES], config),
+        files=_files_frame(candidates, unreadable),
+        missing=tuple(
+            d for d in config.department_ids if d not in {c.department_id for c in accepted}
+        ),
+        problems=problems,
+    )
+
+
+def latest_period(workbooks: Sequence[RawWorkbook]) -> str | None:
+    """The newest well-formed Period found in the workbooks: the default reporting month."""
+    periods = []
+    for raw in workbooks:
+        value, _ = raw.submission.get(SubmissionField.PERIOD, (None, ""))
+        text = _period_text(value)
+        if text:
+            periods.append(text)
+    return max(periods) if periods else None
+
+
+# --- Submission sheet ---------------------------------------------------------------------------
+
+
+def _period_text(value: Any) -> str | None:
+    if isinstance(value, datetime | date):
+        return f"{value.year:04d}-{value.month:02d}"
+    text = clean_text(value)
+    if text is None:
+        return None
+    try:
+        contract.parse_period(text)
+    except ValueError:
+        return None
+    return text
+
+
+def _check_submission(raw: RawWorkbook, config: Config) -> _Candidate:
+    file = raw.path.name
+    sheet = Sheet.SUBMISSION
+    found: list[Problem] = []
+    meta: dict[str, Any] = {}
+
+    def report(code: str, label: str, value: Any = "", detail: Any = "") -> None:
+        cell = raw.submission.get(label, (None, ""))[1]
+        found.append(
+            problem(code, file, sheet=sheet, cell=cell, column=label, value=value, detail=detail)
+        )
+
+    if Sheet.SUBMISSION not in raw.sheet_names:
+        found.append(problem("missing-sheet", file, sheet=sheet))
+    for field_spec in contract.SUBMISSION_FIELDS:
+        label = field_spec.header
+        value, cell = raw.submission.get(label, (None, ""))
+        flag = raw.submission_flags.get(cell)
+        if flag:
+            code = "formula-without-value" if flag == "formula-without-value" else "error-value"
+            report(code, label, value=flag if code == "error-value" else "")
+            meta[field_spec.key] = None
+            continue
+        if field_spec.kind == "date":
+            parsed = parse_date(value)
+            if parsed.code:
+                report(parsed.code, label, value)
+            meta[field_spec.key] = parsed.value
+        else:
+            meta[field_spec.key] = clean_text(value)
+        if (
+            field_spec.required
+            and meta[field_spec.key] is None
+            and not (field_spec.kind == "date" and parsed.code)
+        ):
+            report("required-value", label)
+
+    dept = meta.get("department_id")
+    if dept is not None:
+        dept = dept.upper()
+        meta["department_id"] = dept
+        if config.department(dept) is None:
+            report("unknown-department", SubmissionField.DEPARTMENT_ID, dept)
+            dept = None
+    raw_period = raw.submission.get(SubmissionField.PERIOD, (None, ""))[0]
+    period = _period_text(raw_period)
+    if raw_period is not None and period is None and meta.get("period") is not None:
+        report("bad-period", SubmissionField.PERIOD, raw_period)
+    version = meta.get("template_version")
+    if version is not None and version not in contract.KNOWN_TEMPLATE_VERSIONS:
+        report("unknown-template-version", SubmissionField.TEMPLATE_VERSION, version)
+    return _Candidate(raw, file, dept, period, meta.get("submitted_on"), meta, found)
+
+
+def _select_current(candidates: list[_Candidate], config: Config, period: str) -> list[_Candidate]:
+    """Files for this period, newest per department; mark the rest superseded or ignored."""
+    by_dept: dict[str, list[_Candidate]] = defaultdict(list)
+    for cand in candidates:
+        if cand.department_id is None:
+            cand.status = REJECTED
+            continue
+        by_dept[cand.department_id].append(cand)
+    current: list[_Candidate] = []
+    for dept, cands in by_dept.items():
+        this_period = [c for c in cands if c.period == period]
+        others = [c for c in cands if c.period != period]
+        for cand in others:
+            cand.status = OTHER_PERIOD
+        if not this_period:
+            # A department whose only files carry another period probably mislabelled one.
+            newest = max(others, key=_newest_key)
+            if newest.period is not None:
+                newest.problems.append(
+                    problem(
+                        "wrong-period",
+                        newest.file,
+                        sheet=Sheet.SUBMISSION,
+                        cell=newest.raw.submission.get(SubmissionField.PERIOD, (None, ""))[1],
+                        column=SubmissionField.PERIOD,
+                        value=newest.period,
+                        detail=period,
+                        department=dept,
+                    )
+                )
+            newest.status = REJECTED
+            continue
+        this_period.sort(key=_newest_key, reverse=True)
+        winner = this_period[0]
+        current.append(winner)
+        for loser in this_period[1:]:
+            loser.status = SUPERSEDED
+            loser.problems.append(
+                problem(
+                    "duplicate-file",
+                    loser.file,
+                    detail=f"{dept} {period} ({winner.file})",
+                    department=dept,
+                )
+            )
+    for cand in candidates:
+        for i, prob in enumerate(cand.problems):
+            if not prob.department and cand.department_id:
+                cand.problems[i] = _with_department(prob, cand.department_id)
+    return sorted(current, key=lambda c: c.file)
+
+
+def _newest_key(cand: _Candidate) -> tuple:
+    return (cand.submitted_on or date.min, cand.raw.path.stat().st_mtime, cand.file)
+
+
+def _with_department(prob: Problem, dept: str) -> Problem:
+    return Problem(**{**prob.as_dict(), "department": dept})
+
+
+# --- Typing each sheet ---------------------------------------------------------------------------
+
+
+def _specs(months: tuple[str, ...]) -> dict[str, SheetSpec]:
+    return {spec.name: spec for spec in contract.data_sheet_specs(months)}
+
+
+def _typed_sheets(
+    cand: _Candidate, months: tuple[str, ...], locator: _Locator
+) -> dict[str, pd.DataFrame]:
+    """Type every data sheet of one workbook; record cell-level problems on the candidate."""
+    out: dict[str, pd.DataFrame] = {}
+    for name, spec in _specs(months).items():
+        raw_sheet = cand.raw.sheets.get(name)
+        if raw_sheet is None:
+            cand.problems.append(
+                problem("missing-sheet", cand.file, sheet=name, department=cand.department_id or "")
+            )
+            continue
+        header_of = _match_headers(raw_sheet, spec, cand)
+        locator.add(cand.file, name, {key: raw_sheet.letters[h] for key, h in header_of.items()})
+        if len(header_of) < len(spec.columns):
+            continue  # missing columns already reported; the sheet can't be read safely
+        out[name] = _type_sheet(raw_sheet, spec, header_of, cand)
+    return out
+
+
+def _match_headers(raw_sheet: RawSheet, spec: SheetSpec, cand: _Candidate) -> dict[str, str]:
+    """Contract key -> header as typed in this file (case-insensitive)."""
+    typed = {h.casefold(): h for h in raw_sheet.frame.columns}
+    header_of: dict[str, str] = {}
+    for col in spec.columns:
+        actual = typed.pop(col.header.casefold(), None)
+        if actual is None:
+            cand.problems.append(
+                problem(
+                    "missing-column",
+                    cand.file,
+                    sheet=spec.name,
+                    column=col.header,
+                    department=cand.department_id or "",
+                )
+            )
+        else:
+            header_of[col.key] = actual
+    for leftover in typed.values():
+        cand.problems.append(
+            problem(
+                "unknown-column",
+                cand.file,
+                sheet=spec.name,
+                cell=f"{spec.name}!{raw_sheet.letters[leftover]}1",
+                column=leftover,
+                department=cand.department_id or "",
+            )
+        )
+    return header_of
+
+
+def _type_sheet(
+    raw_sheet: RawSheet, spec: SheetSpec, header_of: dict[str, str], cand: _Candidate
+) -> pd.DataFrame:
+    frame = raw_sheet.frame
+    data: dict[str, list[Any]] = {"file": [], "row": [], "department_id": []}
+    percent_text: dict[str, list[bool]] = {}
+    for col in spec.columns:
+        data[col.key] = []
+        percent_text[col.key] = []
+    dept = cand.department_id or ""
+    for row_number, row in frame.iterrows():
+        data["file"].append(cand.file)
+        data["row"].append(int(row_number))
+        data["department_id"].append(dept)
+        for col in spec.columns:
+            header = header_of[col.key]
+            letter = raw_sheet.letters[header]
+            ref = f"{letter}{row_number}"
+            flag = raw_sheet.flags.get(ref)
+            if flag is not None:
+                code = "formula-without-value" if flag == "formula-without-value" else "error-value"
+                cand.problems.append(
+                    problem(
+                        code,
+                        cand.file,
+                        sheet=spec.name,
+                        cell=ref,
+                        column=col.header,
+                        value="" if code == "formula-without-value" else flag,
+                        department=dept,
+                    )
+                )
+                parsed = Parsed(None)
+            else:
+                parsed = _parse(row[header], col)
+                if parsed.code:
+                    cand.problems.append(
+                        problem(
+                            parsed.code,
+                            cand.file,
+                            sheet=spec.name,
+                            cell=ref,
+                            column=col.header,
+                            value=row[header],
+                            department=dept,
+                        )
+                    )
+            data[col.key].append(parsed.value)
+            percent_text[col.key].append(parsed.from_percent_text)
+    typed = pd.DataFrame(data)
+    for col in spec.columns:
+        if col.kind in ("number", "value", "percent", "confidence", "weight"):
+            typed[col.key] = pd.to_numeric(typed[col.key], errors="coerce").astype(float)
+        elif col.kind == "date":
+            typed[col.key] = pd.to_datetime(typed[col.key], errors="coerce")
+        typed[f"pct_text__{col.key}"] = percent_text[col.key]
+    # Cells that failed to parse are already reported: don't report them again as blank.
+    typed["unusable_cells"] = [
+        {
+            col.key
+            for col in spec.columns
+            if _failed(cand, spec.name, raw_sheet, header_of, col.key, r)
+        }
+        for r in typed["row"]
+    ]
+    return typed
+
+
+def _failed(
+    cand: _Candidate, sheet: str, raw_sheet: RawSheet, header_of: dict[str, str], key: str, row: int
+) -> bool:
+    ref = f"{sheet}!{raw_sheet.letters[header_of[key]]}{row}"
+    return any(p.cell == ref for p in cand.problems)
+
+
+def _parse(raw: Any, col: contract.Column) -> Parsed:
+    if col.kind in ("number", "value", "percent", "confidence", "weight"):
+        return parse_number(raw)
+    if col.kind == "date":
+        return parse_date(raw)
+    if col.kind == "enum":
+        return normalise_choice(raw, col.choices)
+    if col.kind == "ids":
+        return parse_ids(raw)
+    if col.kind == "quarter":
+        text = clean_text(raw)
+        if text is None:
+            return Parsed(None)
+        try:
+            contract.quarter_bounds(text)
+        except ValueError:
+            return Parsed(None, "bad-quarter")
+        return Parsed(text.upper())
+    text = clean_text(raw)
+    if col.kind == "id" and text is not None:
+        text = text.upper()
+    return Parsed(text)
+
+
+def _concat(frames: list[pd.DataFrame], spec: SheetSpec) -> pd.DataFrame:
+    if frames:
+        return pd.concat(frames, ignore_index=True)
+    columns = ["file", "row", "department_id"] + [c.key for c in spec.columns]
+    empty = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    for col in spec.columns:
+        if col.kind in ("number", "value", "percent", "confidence", "weight"):
+            empty[col.key] = empty[col.key].astype(float)
+        elif col.kind == "date":
+            empty[col.key] = pd.to_datetime(empty[col.key])
+        empty[f"pct_text__{col.key}"] = pd.Series(dtype=bool)
+    empty["unusable_cells"] = pd.Series(dtype=object)
+    return empty
+
+
+# --- Schema checks over all workbooks at once ---------------------------------------------
+
+
+def _schema_problems(
+    frames: dict[str, pd.DataFrame],
+    months: tuple[str, ...],
+    locator: _Locator,
+    current: list[_Candidate],
+) -> list[Problem]:
+    dept_of = {c.file: c.department_id or "" for c in current}
+    out: list[Problem] = []
+    for name, spec in _specs(months).items():
+        frame = frames[name]
+        cases = failures(sheet_schema(spec), frame)
+        for case in cases.itertuples(index=False):
+            row = frame.loc[int(case.index)]
+            key = str(case.column)
+            if key in row["unusable_cells"]:
+                continue
+            code = BUILTIN_CHECKS.get(str(case.check), str(case.check))
+            col = spec.columns[[c.key for c in spec.columns].index(key)]
+            detail = _detail(code, col, frame, key, row)
+            out.append(
+                problem(
+                    code,
+                    row["file"],
+                    sheet=name,
+                    cell=locator.cell(row["file"], name, key, row["row"]),
+                    column=col.header,
+                    value=_shown(case.failure_case if code != "required-value" else ""),
+                    detail=detail,
+                    department=dept_of.get(row["file"], ""),
+                )
+            )
+    return out
+
+
+def _detail(code: str, col: contract.Column, frame: pd.DataFrame, key: str, row: pd.Series) -> str:
+    if code == "not-in-list":
+        return ", ".join(col.choices)
+    if code == "out-of-range":
+        return {
+            "percent": "between 0% and 100%",
+            "confidence": "between 0 and 10",
+            "weight": "0 or more",
+        }.get(col.kind, "in range")
+    if code == "duplicate-id":
+        same = frame[frame[key] == row[key]]
+        places = sorted({f"{r.file} row {r.row}" for r in same.itertuples()})
+        return "; ".join(places)
+    if code == "implausible-date":
+        return "2000-2100"
+    return ""
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return "" if value is None else str(value)
+
+
+# --- Cross-sheet and cross-workbook checks --------------------------------------------------------
+
+
+def _cross_checks(
+    frames: dict[str, pd.DataFrame],
+    config: Config,
+    period: str,
+    months: tuple[str, ...],
+    locator: _Locator,
+    current: list[_Candidate],
+) -> list[Problem]:
+    out: list[Problem] = []
+    objectives = frames[Sheet.OBJECTIVES]
+    kpis = frames[Sheet.KPIS]
+    okrs = frames[Sheet.OKRS]
+    checkins = frames[Sheet.CHECKINS]
+    initiatives = frames[Sheet.INITIATIVES]
+
+    def add(
+        code: str,
+        frame_row: Any,
+        sheet: str,
+        key: str,
+        value: Any = "",
+        detail: Any = "",
+        column: str | None = None,
+    ) -> None:
+        spec = _specs(months)[sheet]
+        header = column or spec.columns[[c.key for c in spec.columns].index(key)].header
+        out.append(
+            problem(
+                code,
+                frame_row.file,
+                sheet=sheet,
+                cell=locator.cell(frame_row.file, sheet, key, frame_row.row),
+                column=header,
+                value=_shown(value),
+                detail=detail,
+                department=frame_row.department_id,
+            )
+        )
+
+    corporate = {d.id for d in config.departments if d.corporate}
+    all_objectives = set(objectives["objective_id"].dropna())
+    objective_depts = objectives.groupby("department_id")["objective_id"].agg(set).to_dict()
+    corp_objectives = set().union(*(objective_depts.get(c, set()) for c in corporate))
+    kpi_depts = kpis.groupby("department_id")["kpi_id"].agg(set).to_dict()
+    corp_kpis = set().union(*(kpi_depts.get(c, set()) for c in corporate))
+
+    def visible_objectives(dept: str) -> set[str]:
+        return objective_depts.get(dept, set()) | corp_objectives
+
+    for row in objectives.itertuples():
+        for target in row.contributes_to or ():
+            if target not in all_objectives:
+                add("unknown-objective", row, Sheet.OBJECTIVES, "contributes_to", target)
+
+    objective_perspective = dict(
+        zip(objectives["objective_id"], objectives["perspective"], strict=False)
+    )
+    period_index = months.index(period) + 1
+    for row in kpis.itertuples():
+        if row.objective_id and row.objective_id not in visible_objectives(row.department_id):
+            add("unknown-objective", row, Sheet.KPIS, "objective_id", row.objective_id)
+        elif (
+            row.objective_id in objective_perspective
+            and row.perspective in contract.PERSPECTIVES
+            and objective_perspective[row.objective_id] != row.perspective
+        ):
+            add(
+                "perspective-mismatch",
+                row,
+                Sheet.KPIS,
+                "perspective",
+                row.perspective,
+                objective_perspective[row.objective_id],
+            )
+        _check_kpi_definition(row, add)
+        _check_months(row, months, period_index, add)
+
+    for row in okrs.itertuples():
+        aligned = row.aligned_to
+        if (
+            aligned
+            and aligned
+            not in visible_objectives(row.department_id)
+            | kpi_depts.get(row.department_id, set())
+            | corp_kpis
+        ):
+            add("unknown-alignment", row, Sheet.OKRS, "aligned_to", aligned)
+        if row.unit == contract.PERCENT_UNIT:
+            for key in ("baseline", "target", "current"):
+                _percent_warning(row, key, Sheet.OKRS, add)
+    for (_file, objective_id), group in okrs.groupby(["file", "okr_objective_id"]):
+        texts = set(group["okr_objective"].dropna())
+        if len(texts) > 1:
+            add(
+                "okr-objective-inconsistent",
+                next(group.itertuples()),
+                Sheet.OKRS,
+                "okr_objective",
+                detail=objective_id,
+            )
+
+    kr_units = dict(zip(zip(okrs["file"], okrs["kr_id"], strict=False), okrs["unit"], strict=False))
+    for row in checkins.itertuples():
+        if row.kr_id and (row.file, row.kr_id) not in kr_units:
+            add("unknown-kr", row, Sheet.CHECKINS, "kr_id", row.kr_id)
+        elif kr_units.get((row.file, row.kr_id)) == contract.PERCENT_UNIT:
+            _percent_warning(row, "value", Sheet.CHECKINS, add)
+
+    for row in initiatives.itertuples():
+        if row.objective_id and row.objective_id not in visible_objectives(row.department_id):
+            add("unknown-objective", row, Sheet.INITIATIVES, "objective_id", row.objective_id)
+    return out
+
+
+def _check_kpi_definition(row: Any, add: Any) -> None:
+    target, red, target_max = row.target, row.red_threshold, row.target_max
+    if row.unit == contract.PERCENT_UNIT:
+        for key in ("target", "target_max", "red_threshold"):
+            _percent_warning(row, key, Sheet.KPIS, add)
+    if row.aggregation == "Sum" and row.unit in contract.NON_ADDITIVE_UNITS:
+        add("sum-of-non-additive", row, Sheet.KPIS, "aggregation", row.unit)
+    if pd.isna(target):
+        return
+    if row.direction == "Within range":
+        if pd.isna(target_max) or target_max <= target:
+            add(
+                "range-without-max",
+                row,
+                Sheet.KPIS,
+                "target_max",
+                "" if pd.isna(target_max) else target_max,
+                f"target {_shown(target)}",
+            )
+        elif not pd.isna(red) and target <= red <= target_max:
+            add(
+                "red-wrong-side",
+                row,
+                Sheet.KPIS,
+                "red_threshold",
+                red,
+                "Within range (red must lie outside the range)",
+            )
+    elif not pd.isna(red):
+        if row.direction == "Higher is better" and red > target:
+            add("red-wrong-side", row, Sheet.KPIS, "red_threshold", red, "Higher is better")
+        elif row.direction == "Lower is better" and red < target:
+            add("red-wrong-side", row, Sheet.KPIS, "red_threshold", red, "Lower is better")
+    elif target == 0:
+        add("zero-target-no-red", row, Sheet.KPIS, "red_threshold")
+
+
+def _check_months(row: Any, months: tuple[str, ...], period_index: int, add: Any) -> None:
+    values = [getattr(row, f"m{i:02d}") for i in range(1, 13)]
+    unusable = row.unusable_cells
+    filled = [not pd.isna(v) or f"m{i + 1:02d}" in unusable for i, v in enumerate(values)]
+    last_filled = max((i for i, f in enumerate(filled[:period_index]) if f), default=-1)
+    for i in range(period_index, 12):
+        if filled[i]:
+            add(
+                "future-actual",
+                row,
+                Sheet.KPIS,
+                f"m{i + 1:02d}",
+                values[i],
+                months[period_index - 1],
+                column=months[i],
+            )
+    # Leading blanks are a KPI introduced mid-year; only a hole after the first value is a gap.
+    first_filled = filled.index(True) if True in filled else 12
+    for i in range(first_filled, last_filled):
+        if not filled[i]:
+            add("month-gap", row, Sheet.KPIS, f"m{i + 1:02d}", column=months[i])
+    if not filled[period_index - 1]:
+        add(
+            "missing-current-actual",
+            row,
+            Sheet.KPIS,
+            f"m{period_index:02d}",
+            column=months[period_index - 1],
+        )
+    if row.unit == contract.PERCENT_UNIT:
+        for i in range(12):
+            _percent_warning(row, f"m{i + 1:02d}", Sheet.KPIS, add, column=months[i])
+
+
+def _percent_warning(row: Any, key: str, sheet: str, add: Any, column: str | None = None) -> None:
+    value = getattr(row, key)
+    if pd.isna(value) or getattr(row, f"pct_text__{key}"):
+        return
+    if abs(value) >= PERCENT_SUSPECT:
+        add(
+            "percent-as-whole-number",
+            row,
+            sheet,
+            key,
+            value,
+            f"{value / 100:g} ({value:g}%)",
+            column=column,
+        )
+
+
+# --- Assembling the result ----------------------------------------------------------------
+
+
+def _finish(frame: pd.DataFrame, config: Config) -> pd.DataFrame:
+    """Drop the bookkeeping columns; blank text becomes '', blank weights 1."""
+    out = frame[
+        [c for c in frame.columns if not c.startswith("pct_text__") and c != "unusable_cells"]
+    ].copy()
+    for col in out.columns:
+        if out[col].dtype == object and col != "contributes_to":
+            out[col] = out[col].where(out[col].notna(), "")
+    if "weight" in out.columns:
+        out["weight"] = out["weight"].fillna(1.0)
+    if "contributes_to" in out.columns:
+        out["contributes_to"] = out["contributes_to"].apply(
+            lambda v: tuple(v) if isinstance(v, tuple | list) else ()
+        )
+        corporate = {d.id for d in config.departments if d.corporate}
+        out["corporate"] = out["department_id"].isin(corporate)
+    return out.reset_index(drop=True)
+
+
+def _actuals(kpis: pd.DataFrame, months: tuple[str, ...]) -> pd.DataFrame:
+    rows = []
+    for row in kpis.itertuples():
+        for i, month in enumerate(months, start=1):
+            rows.append((row.department_id, row.kpi_id, month, i, getattr(row, f"m{i:02d}")))
+    frame = pd.DataFrame(rows, columns=["department_id", "kpi_id", "month", "month_index", "value"])
+    frame["value"] = frame["value"].astype(float)
+    frame["month_index"] = frame["month_index"].astype(int)
+    return frame
+
+
+def _submissions_frame(accepted: list[_Candidate], config: Config) -> pd.DataFrame:
+    rows = []
+    for cand in accepted:
+        dept = config.department(cand.department_id or "")
+        rows.append(
+            {
+                "department_id": cand.department_id,
+                "department": dept.name if dept else "",
+                "period": cand.period,
+                "prepared_by": cand.meta.get("prepared_by") or "",
+                "approved_by": cand.meta.get("approved_by") or "",
+                "submitted_on": cand.submitted_on,
+                "template_version": cand.meta.get("template_version") or "",
+                "file": cand.file,
+                "sha256": cand.raw.sha256,
+                "stale": False,
+                "as_of_period": cand.period,
+            }
+        )
+    columns = [
+        "department_id",
+        "department",
+        "period",
+        "prepared_by",
+        "approved_by",
+        "submitted_on",
+        "template_version",
+        "file",
+        "sha256",
+        "stale",
+        "as_of_period",
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _files_frame(candidates: list[_Candidate], unreadable: Sequence[Unreadable]) -> pd.DataFrame:
+    rows = []
+    for cand in candidates:
+        rows.append(
+            {
+                "file": cand.file,
+                "sha256": cand.raw.sha256,
+                "department_id": cand.department_id or cand.meta.get("department_id") or "",
+                "period": cand.period or "",
+                "submitted_on": cand.submitted_on,
+                "status": cand.status or REJECTED,
+                "errors": sum(p.severity == ERROR for p in cand.problems),
+                "warnings": sum(p.severity != ERROR for p in cand.problems),
+            }
+        )
+    for item in unreadable:
+        rows.append(
+            {
+                "file": item.path.name,
+                "sha256": item.sha256,
+                "department_id": "",
+                "period": "",
+                "submitted_on": None,
+                "status": UNREADABLE,
+                "errors": 1,
+                "warnings": 0,
+            }
+        )
+    columns = [
+        "file",
+        "sha256",
+        "department_id",
+        "period",
+        "submitted_on",
+        "status",
+        "errors",
+        "warnings",
+    ]
+    return pd.DataFrame(rows, columns=columns).sort_values("file").reset_index(drop=True)
+
+
+_SHEET_RANK = {name: i for i, name in enumerate(contract.SHEET_ORDER)}
+
+
+def _problem_order(prob: Problem) -> tuple:
+    sheet_rank = _SHEET_RANK.get(prob.sheet, -1)
+    ref = prob.cell.split("!")[-1]
+    letters = "".join(ch for ch in ref if ch.isalpha())
+    digits = "".join(ch for ch in ref if ch.isdigit())
+    return (
+        not prob.file,
+        prob.file,
+        sheet_rank,
+        int(digits) if digits else 0,
+        len(letters),
+        letters,
+        prob.code,
+    )

@@ -1,0 +1,175 @@
+"""Command line: parse options, call the library, print results; the only module that exits."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from pipeline import run
+from pipeline.config import Config, ConfigError, load_config
+from pipeline.contract import parse_period
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+class UsageError(click.ClickException):
+    exit_code = EXIT_USAGE
+
+
+def _config(path: str) -> Config:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _period(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        parse_period(value)
+    except ValueError as exc:
+        raise UsageError(f"--period: {exc}") from None
+    return value.strip()
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[str, int, int], None]]:
+    """A progress line on a terminal; silent in CI and when output is piped."""
+    if not err_console.is_terminal or os.environ.get("CI"):
+        yield lambda label, done, total: None
+        return
+    with err_console.status("Starting...") as status:
+        yield lambda label, done, total: status.update(
+            f"{label} ({done}/{total})" if total > 1 else label
+        )
+
+
+config_option = click.option(
+    "--config",
+    "config_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Path to scorecard.toml.",
+)
+period_option = click.option(
+    "--period", help="Reporting month YYYY-MM (default: the newest Period found in the inbox)."
+)
+out_option = click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder (default: [reporting] output of the config).",
+)
+
+
+@click.group(help="Scorecard: validate department workbooks and build the board pack.")
+@click.version_option(package_name="scorecard")
+def main() -> None:
+    pass
+
+
+@main.command(help="Write one blank workbook template per configured department.")
+@config_option
+@period_option
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the templates (default: workbook_templates beside the config).",
+)
+def templates(config_path: str, period: str | None, out: Path | None) -> None:
+    from pipeline.templates import write_templates
+
+    config = _config(config_path)
+    period = _period(period) or run.default_period(run.Intake())
+    out = out or config.base_dir / "workbook_templates"
+    paths = write_templates(config, period, out)
+    console.print(f"Wrote {len(paths)} template(s) for {period} to {out}")
+
+
+@main.command(help="Check every workbook in the inbox and write feedback for submitters.")
+@config_option
+@period_option
+@out_option
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON on stdout.")
+def validate(config_path: str, period: str | None, out: Path | None, as_json: bool) -> None:
+    config = _config(config_path)
+    outputs = _checked(config, _period(period), out)
+    summary = run.validation_summary(outputs)
+    if as_json:
+        click.echo(json.dumps(summary, indent=2, default=str))
+    else:
+        _print_validation(summary)
+        console.print(f"Report: {outputs.html_path}")
+    sys.exit(
+        EXIT_INVALID
+        if summary["summary"]["rejected"] or summary["summary"]["unreadable"]
+        else EXIT_OK
+    )
+
+
+def _checked(config: Config, period: str | None, out: Path | None) -> run.ValidationOutputs:
+    try:
+        with _progress() as on_step:
+            return run.check(config, period, out, on_step)
+    except FileNotFoundError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _print_validation(summary: dict[str, Any]) -> None:
+    s = summary["summary"]
+    console.print(
+        f"[bold]{summary['organisation']} - {summary['period']}[/]: {s['files']} "
+        f"file(s), {s['accepted']} accepted, {s['rejected']} rejected, "
+        f"{s['unreadable']} unreadable, {s['superseded']} superseded"
+    )
+    for f in summary["files"]:
+        colour = {"accepted": "green", "rejected": "red", "unreadable": "red"}.get(
+            f["status"], "yellow"
+        )
+        console.print(
+            f"\n[{colour}]{f['status'].upper()}[/] {f['file']} "
+            f"({f['department_id'] or '?'}): {f['errors']} error(s), "
+            f"{f['warnings']} warning(s)"
+        )
+        if f["problems"]:
+            table = Table(show_lines=False, expand=False)
+            for col in ("Severity", "Code", "Cell", "Value", "Problem", "How to fix"):
+                table.add_column(col, overflow="fold")
+            for p in f["problems"]:
+                table.add_row(
+                    p["severity"],
+                    p["code"],
+                    p["cell"] or p["sheet"],
+                    p["value"],
+                    p["message"],
+                    p["hint"],
+                )
+            console.print(table)
+    for p in summary["organisation_problems"]:
+        console.print(f"[yellow]{p['severity']}[/] {p['code']}: {p['message']}")
+    if s["missing_departments"]:
+        console.print(f"Missing: {', '.join(s['missing_departments'])}")
+
+
+@main.command(help="Regenerate the demo organisation's workbooks in its inbox.")
+@config_option
+@period_option
+def demo(config_path: str, period: str | None) -> None:
+    from pipeline.demo import DEMO_PERIOD, build_demo
+
+    config = _config(config_path)
+    paths = build_demo(config, _period(period) or DEMO_PERIOD)
+    console.print(f"Wrote {len(paths)} demo workbook(s) to {config.reporting.inbox}")

@@ -1,0 +1,133 @@
+"""Turn cell values as people type them into typed values, or say why they can't be.
+
+Each parser takes one raw cell value and returns `Parsed(value, code, detail)`: `code` is
+a problem code when the cell cannot be used (the value is then None), or a warning code
+alongside a usable value. A blank is None, never zero.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+_SPACES = re.compile(r"[\s\u00a0\u2007\u202f]+")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]\d{1,2}:\d{2}(:\d{2})?)?$")
+_DMY_DATE = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4})$")
+_EXCEL_EPOCH = date(1899, 12, 30)
+
+
+@dataclass(frozen=True)
+class Parsed:
+    value: Any
+    code: str = ""  # problem code, '' when clean
+    detail: str = ""
+    from_percent_text: bool = False
+
+
+BLANK = Parsed(None)
+
+
+def clean_text(raw: Any) -> str | None:
+    """Collapse all kinds of spaces (incl. non-breaking) and strip; blank -> None."""
+    if raw is None:
+        return None
+    if isinstance(raw, float):
+        if math.isnan(raw):
+            return None
+        if raw.is_integer():
+            raw = int(raw)
+    if isinstance(raw, datetime | date):
+        return raw.isoformat()[:10]
+    text = _SPACES.sub(" ", str(raw)).strip()
+    return text or None
+
+
+def parse_number(raw: Any) -> Parsed:
+    """Numbers, `42%` text (-> 0.42), `1,234.5`, `(1,234)` (negative); words are errors."""
+    if raw is None:
+        return BLANK
+    if isinstance(raw, bool):
+        return Parsed(None, "not-a-number")
+    if isinstance(raw, int | float):
+        if isinstance(raw, float) and math.isnan(raw):
+            return BLANK
+        if isinstance(raw, float) and math.isinf(raw):
+            return Parsed(None, "not-a-number")
+        return Parsed(float(raw))
+    if isinstance(raw, datetime | date | timedelta):
+        return Parsed(None, "not-a-number")
+    text = clean_text(raw)
+    if text is None:
+        return BLANK
+    text = text.replace(" ", "")
+    negative = text.startswith("(") and text.endswith(")")
+    if negative:
+        text = text[1:-1]
+    percent = text.endswith("%")
+    if percent:
+        text = text[:-1]
+    if _THOUSANDS.match(text):
+        text = text.replace(",", "")
+    if not _NUMBER.match(text):
+        return Parsed(None, "not-a-number")
+    value = float(text)
+    if negative:
+        value = -value
+    if percent:
+        return Parsed(value / 100.0, from_percent_text=True)
+    return Parsed(value)
+
+
+def parse_date(raw: Any) -> Parsed:
+    """Dates, datetimes, ISO text, day/month/year text, or an Excel serial number."""
+    if raw is None:
+        return BLANK
+    if isinstance(raw, datetime):
+        return Parsed(raw.date())
+    if isinstance(raw, date):
+        return Parsed(raw)
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        if isinstance(raw, float) and math.isnan(raw):
+            return BLANK
+        if 1 <= raw < 2_958_466:  # Excel serials up to 9999-12-31
+            return Parsed(_EXCEL_EPOCH + timedelta(days=int(raw)))
+        return Parsed(None, "not-a-date")
+    text = clean_text(raw)
+    if text is None:
+        return BLANK
+    for pattern, order in ((_ISO_DATE, (1, 2, 3)), (_DMY_DATE, (3, 2, 1))):
+        match = pattern.match(text)
+        if match:
+            year, month, day = (int(match.group(i)) for i in order)
+            try:
+                return Parsed(date(year, month, day))
+            except ValueError:
+                return Parsed(None, "not-a-date")
+    return Parsed(None, "not-a-date")
+
+
+def normalise_choice(raw: Any, choices: tuple[str, ...]) -> Parsed:
+    """Case- and space-tolerant match against an enumeration: `higher is better ` is fine."""
+    text = clean_text(raw)
+    if text is None:
+        return BLANK
+    folded = text.casefold()
+    for choice in choices:
+        if choice.casefold() == folded:
+            return Parsed(choice)
+    # Unknown values pass through; the schema's list check reports them with the cell.
+    return Parsed(text)
+
+
+def parse_ids(raw: Any) -> Parsed:
+    """`CORP-F1, CORP-C2` -> ('CORP-F1', 'CORP-C2'); blank -> ()."""
+    text = clean_text(raw)
+    if text is None:
+        return Parsed(())
+    parts = [p.strip() for p in re.split(r"[,;\n]", text)]
+    return Parsed(tuple(p for p in parts if p))

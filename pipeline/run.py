@@ -1,0 +1,122 @@
+"""The whole flow on one screen: inbox -> read -> validate -> score -> render."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from pipeline import contract
+from pipeline.config import Config
+from pipeline.feedback import write_feedback
+from pipeline.inbox import archive_and_record, discover
+from pipeline.read import RawWorkbook, UnreadableWorkbook, file_sha256, read_workbook
+from pipeline.render.validation import (
+    validation_summary as summarise_validation,
+)
+from pipeline.render.validation import write_validation_html, write_validation_json
+from pipeline.validate import Unreadable, Validated, latest_period, validate
+
+# Called as on_step(label, done, total) so a terminal can show progress; silent by default.
+StepCallback = Callable[[str, int, int], None]
+
+
+def _quiet(label: str, done: int, total: int) -> None:
+    return None
+
+
+@dataclass
+class Intake:
+    """What the inbox held: readable workbooks, unreadable files, and files passed over."""
+
+    workbooks: list[RawWorkbook] = field(default_factory=list)
+    unreadable: list[Unreadable] = field(default_factory=list)
+    ignored: list[tuple[Path, str]] = field(default_factory=list)
+
+
+@dataclass
+class ValidationOutputs:
+    config: Config
+    validated: Validated
+    intake: Intake
+    json_path: Path
+    html_path: Path
+    feedback: list[Path]
+
+
+def read_inbox(config: Config, on_step: StepCallback = _quiet) -> Intake:
+    """Read every workbook in the inbox; a file that can't be read becomes an Unreadable."""
+    found = discover(config.reporting.inbox)
+    intake = Intake(ignored=list(found.ignored))
+    for path in found.wrong_format:
+        intake.unreadable.append(
+            Unreadable(path, file_sha256(path), "not-xlsx", f"{path.suffix} file")
+        )
+    total = len(found.workbooks)
+    for done, path in enumerate(found.workbooks, start=1):
+        on_step(f"Reading {path.name}", done, total)
+        try:
+            intake.workbooks.append(read_workbook(path))
+        except UnreadableWorkbook as exc:
+            intake.unreadable.append(Unreadable(path, file_sha256(path), exc.code, exc.detail))
+    return intake
+
+
+def default_period(intake: Intake, today: date | None = None) -> str:
+    """The newest Period in the inbox, else the month before today."""
+    found = latest_period(intake.workbooks)
+    if found:
+        return found
+    today = today or date.today()
+    year, month = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
+    return f"{year:04d}-{month:02d}"
+
+
+def output_dir(config: Config, period: str, out: Path | None = None) -> Path:
+    return (out or config.reporting.output) / period
+
+
+def check(
+    config: Config,
+    period: str | None = None,
+    out: Path | None = None,
+    on_step: StepCallback = _quiet,
+) -> ValidationOutputs:
+    """Read and validate the inbox; write the validation report and feedback copies."""
+    intake = read_inbox(config, on_step)
+    period = period or default_period(intake)
+    contract.parse_period(period)
+    on_step("Validating", 0, 1)
+    validated = validate(intake.workbooks, config, period, intake.unreadable)
+    on_step("Validating", 1, 1)
+    target = output_dir(config, period, out)
+    feedback = []
+    by_file: dict[str, list] = {}
+    for prob in validated.problems:
+        by_file.setdefault(prob.file, []).append(prob)
+    for raw in intake.workbooks:
+        probs = by_file.get(raw.path.name)
+        if probs:
+            written = write_feedback(raw.path, probs, target / "feedback")
+            if written:
+                feedback.append(written)
+    json_path = write_validation_json(
+        validated, intake.ignored, config, target / f"validation-{period}.json"
+    )
+    html_path = write_validation_html(
+        validated, intake.ignored, config, target / f"validation-{period}.html"
+    )
+    archive_and_record(
+        config.reporting.archive,
+        config.reporting.inbox,
+        validated.files.to_dict("records"),
+        validated.problems,
+        period,
+    )
+    return ValidationOutputs(config, validated, intake, json_path, html_path, feedback)
+
+
+def validation_summary(outputs: ValidationOutputs) -> dict:
+    """The validation results as plain data (what --json prints)."""
+    return summarise_validation(outputs.validated, outputs.intake.ignored, outputs.config)
