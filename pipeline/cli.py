@@ -121,11 +121,8 @@ def validate(config_path: str, period: str | None, out: Path | None, as_json: bo
 
 
 def _checked(config: Config, period: str | None, out: Path | None) -> run.ValidationOutputs:
-    try:
-        with _progress() as on_step:
-            return run.check(config, period, out, on_step)
-    except FileNotFoundError as exc:
-        raise UsageError(str(exc)) from None
+    with _progress() as on_step:
+        return _guard(lambda: run.check(config, period, out, on_step))
 
 
 def _print_validation(summary: dict[str, Any]) -> None:
@@ -173,3 +170,88 @@ def demo(config_path: str, period: str | None) -> None:
     config = _config(config_path)
     paths = build_demo(config, _period(period) or DEMO_PERIOD)
     console.print(f"Wrote {len(paths)} demo workbook(s) to {config.reporting.inbox}")
+
+
+@main.command(help="Validate and score the inbox; write the Excel data book.")
+@config_option
+@period_option
+@out_option
+def score(config_path: str, period: str | None, out: Path | None) -> None:
+    config = _config(config_path)
+    with _progress() as on_step:
+        result = _guard(lambda: run.score_inbox(config, _period(period), out, on_step))
+    _print_outcome(result)
+    console.print(f"Data book: {result.databook}")
+    sys.exit(_exit_code(result.checked))
+
+
+@main.command(help="Build the board pack (PDF + HTML), the data book and validation report.")
+@config_option
+@period_option
+@out_option
+def report(config_path: str, period: str | None, out: Path | None) -> None:
+    config = _config(config_path)
+    with _progress() as on_step:
+        result = _guard(lambda: run.build_report(config, _period(period), out, on_step))
+    _print_outcome(result)
+    console.print(f"Board pack: {result.pdf} ({result.pages} pages)")
+    console.print(f"HTML twin:  {result.html}")
+    console.print(f"Data book:  {result.databook}")
+    console.print(f"Validation: {result.checked.html_path}")
+    sys.exit(_exit_code(result.checked))
+
+
+@main.command(help="List every file the ledger has seen, newest period first.")
+@config_option
+def status(config_path: str) -> None:
+    from pipeline.inbox import ledger_rows
+
+    config = _config(config_path)
+    rows = ledger_rows(config.reporting.archive)
+    if not rows:
+        console.print("No runs recorded yet: run `scorecard validate` or `scorecard report`.")
+        return
+    table = Table()
+    for col in ("Period", "File", "Department", "Status", "Errors", "Warnings", "Seen at"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            r["report_period"],
+            r["file"],
+            r["department_id"] or "?",
+            r["status"],
+            str(r["errors"]),
+            str(r["warnings"]),
+            r["seen_at"],
+        )
+    console.print(table)
+
+
+def _guard(action: Callable[[], Any]) -> Any:
+    try:
+        return action()
+    except FileNotFoundError as exc:
+        raise UsageError(str(exc)) from None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _print_outcome(result: run.ReportOutputs) -> None:
+    summary = run.validation_summary(result.checked)
+    s = summary["summary"]
+    console.print(
+        f"[bold]{summary['organisation']} - {summary['period']}[/]: "
+        f"{s['accepted']} accepted, {s['rejected']} rejected, "
+        f"{s['unreadable']} unreadable, {len(s['missing_departments'])} missing"
+    )
+    for f in summary["files"]:
+        if f["status"] in ("rejected", "unreadable"):
+            console.print(
+                f"  [red]{f['status']}[/] {f['file']}: {f['errors']} error(s); "
+                f"see {result.checked.html_path.name}"
+            )
+
+
+def _exit_code(checked: run.ValidationOutputs) -> int:
+    files = checked.validated.files
+    return EXIT_INVALID if files["status"].isin(["rejected", "unreadable"]).any() else EXIT_OK

@@ -12,10 +12,12 @@ from pipeline.config import Config
 from pipeline.feedback import write_feedback
 from pipeline.inbox import archive_and_record, discover
 from pipeline.read import RawWorkbook, UnreadableWorkbook, file_sha256, read_workbook
+from pipeline.render.databook import write_databook
 from pipeline.render.validation import (
     validation_summary as summarise_validation,
 )
 from pipeline.render.validation import write_validation_html, write_validation_json
+from pipeline.score import Scored, score
 from pipeline.validate import Unreadable, Validated, latest_period, validate
 
 # Called as on_step(label, done, total) so a terminal can show progress; silent by default.
@@ -120,3 +122,46 @@ def check(
 def validation_summary(outputs: ValidationOutputs) -> dict:
     """The validation results as plain data (what --json prints)."""
     return summarise_validation(outputs.validated, outputs.intake.ignored, outputs.config)
+
+
+@dataclass
+class ReportOutputs:
+    checked: ValidationOutputs
+    scored: Scored
+    databook: Path
+    pdf: Path | None = None
+    html: Path | None = None
+    pages: int = 0
+
+
+def score_inbox(
+    config: Config,
+    period: str | None = None,
+    out: Path | None = None,
+    on_step: StepCallback = _quiet,
+) -> ReportOutputs:
+    """Validate, score, and write the data book (the analyst's Excel twin of the pack)."""
+    checked = check(config, period, out, on_step)
+    validated = checked.validated
+    on_step("Scoring", 0, 1)
+    scored = score(validated, config)
+    target = output_dir(config, validated.period, out)
+    databook = write_databook(scored, target / f"scorecard-{validated.period}.xlsx")
+    return ReportOutputs(checked, scored, databook)
+
+
+def build_report(
+    config: Config,
+    period: str | None = None,
+    out: Path | None = None,
+    on_step: StepCallback = _quiet,
+) -> ReportOutputs:
+    """The whole flow: the board pack (PDF + HTML), the data book and validation results."""
+    from pipeline.render.pack import write_pack  # noqa: PLC0415 (until the pack lands)
+
+    result = score_inbox(config, period, out, on_step)
+    validated = result.checked.validated
+    on_step("Rendering the board pack", 0, 1)
+    paths = write_pack(result.scored, validated, config, output_dir(config, validated.period, out))
+    result.pdf, result.html, result.pages = paths.pdf, paths.html, paths.pages
+    return result
