@@ -17,6 +17,7 @@ from pipeline.render.validation import (
     validation_summary as summarise_validation,
 )
 from pipeline.render.validation import write_validation_html, write_validation_json
+from pipeline.lint import advise
 from pipeline.score import Scored, score
 from pipeline.validate import Unreadable, Validated, latest_period, validate
 
@@ -145,6 +146,7 @@ def score_inbox(
     validated = checked.validated
     on_step("Scoring", 0, 1)
     scored = score(validated, config)
+    scored.advice = advise(validated, scored)
     target = output_dir(config, validated.period, out)
     databook = write_databook(scored, target / f"scorecard-{validated.period}.xlsx")
     return ReportOutputs(checked, scored, databook)

@@ -1,0 +1,1314 @@
+"""Validated frames in, scored KPI / objective / perspective / department / OKR frames out.
+
+Pure pandas: no I/O. Every roll-up keeps its inputs and a formula string so a director can
+check it by hand (the `calculations` frame feeds the methodology appendix).
+
+Decisions (where DESIGN.md leaves room; the methodology appendix should say the same)
+-----------------------------------------------------------------------------------------
+KPIs
+- No data: a KPI whose reporting-month cell is blank is No data whatever its aggregation
+  (Last does not fall back to an earlier month): a stale figure must not look current.
+  `actual` is then NaN; `series` and `prev_actual` still show what was reported.
+- Sum and Average use the non-blank months up to the period (blank is not zero); a gap is
+  the validator's `month-gap` warning. Months after the period are ignored.
+- Sum phasing: target, target max and the red value (threshold or tolerance) are all
+  multiplied by months elapsed / 12, where months elapsed = the period's fiscal month.
+- Default red (no Red threshold): target -/+ amber_tolerance x |target| (the |.| keeps the
+  red on the correct side for negative targets). Target 0 without a threshold gives
+  red = target: score 1 if the target is met, else 0 (the validator flags it).
+- Within range [target, target max]: score 1 inside; outside, 1 - distance / red distance,
+  clamped at 0. Red distance = with a Red threshold, its distance to the nearer bound
+  (used on both sides); without, amber_tolerance x |the bound that was missed|, falling
+  back to amber_tolerance x (target max - target) when that bound is 0.
+- Scores within 1e-9 of 0 or 1 snap to 0 or 1, so float noise in Sum phasing cannot
+  turn a met target Amber.
+- Variance: actual - target_ytd; for Within range the distance outside the nearer bound
+  (0 inside). variance_pct divides by |target_ytd| (or the bound missed); NaN for 0.
+- red_months counts consecutive Red months ending at the period; a No data month ends
+  the run. Trend compares the score with the previous fiscal month's (the first month
+  of the fiscal year has no previous month: trend "new").
+
+Roll-ups (weighted mean of scored inputs; No data inputs excluded and counted)
+- Weight 0 inputs are shown but do not count; a roll-up whose scored inputs all weigh 0
+  is No data.
+- Objective own score = its KPIs (KPI weights), whichever department reports the KPI (a
+  KPI naming a corporate objective counts in that objective, not in its own department).
+- Corporate objective score = its own KPIs plus every departmental (non-corporate)
+  objective whose Contributes to names it, each at its own weight. Links between
+  objectives of the same scorecard are cause and effect only: they feed driver
+  analysis, not scores.
+- Perspective (per department) = the department's objectives in that perspective at
+  their weights, using *own* scores, plus any KPI whose objective is unknown (so no KPI
+  is dropped). Own scores keep every KPI counted once in department and organisation
+  roll-ups: contributions already count in the contributing department.
+- Department own score = equal-weight mean of its perspectives (the "balanced" in BSC).
+  Department score = equal-weight mean of its own score and each child's department
+  score (the roll-up through the parent tree). Organisation = equal-weight mean of the
+  root departments' scores.
+- Organisation-wide perspective = equal-weight mean of the departments' scores for that
+  perspective (each department counts once however many objectives it has).
+- Roll-up status: Green >= rollup_green_at, Amber >= rollup_amber_at, else Red.
+
+OKRs
+- Current = the latest check-in dated on or before the period end, else Current.
+- Increase/Decrease to with a blank Baseline has no progress (no data), never a guess.
+- Stay at or above, not held: current / target (0 when target <= 0); Stay at or below,
+  not held: target / current (0 when target < 0); both clamped to 0..1.
+- Milestone: 1 when current >= 1, else 0.
+- Expected progress = days elapsed (inclusive) at the period end / days in the KR's own
+  quarter, clamped 0..1; behind pace when progress < 0.7 x expected (a KR with no
+  progress figure is never behind pace).
+- okr_departments scores this quarter's OKR objectives only, equal weights.
+
+BSC <-> OKR
+- A KPI counts as having an OKR when a KR of this quarter is aligned to the KPI or to the
+  KPI's objective.
+- "Perspective without OKR" and "OKR aligned to nothing" are only raised when the
+  organisation runs both frameworks (an OKR-only organisation has nothing to align to).
+- A Red KPI appears once in `attention`: kind "derive-an-okr" when Red for 2+ months with
+  no aligned OKR, else "red-kpi".
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from pipeline.config import Config, Scoring
+from pipeline.contract import (
+    PERSPECTIVES,
+    fiscal_year_months,
+    period_end,
+    quarter_bounds,
+    quarter_of,
+)
+from pipeline.problems import Problem
+from pipeline.validate import Validated
+
+ORG = "ORG"  # department_id of organisation-wide rows
+
+GREEN, AMBER, RED, NO_DATA = "Green", "Amber", "Red", "No data"
+HIGHER, LOWER, RANGE = "Higher is better", "Lower is better", "Within range"
+PACE = 0.7  # a KR is behind pace when progress < PACE x expected progress
+DERIVE_AFTER_MONTHS = 2  # a KPI red this long with no aligned OKR: "derive an OKR"
+_SNAP = 1e-9
+
+
+@dataclass
+class Scored:
+    """Everything the pack shows, as frames. Scores are fractions 0..1 (NaN = No data).
+
+    Statuses are "Green" / "Amber" / "Red" / "No data". Trends compare with the previous
+    month of the same fiscal year: "up" / "down" / "flat" / "new" (no score last month)
+    / "" (no score now). Lists are tuples so frames stay hashable-friendly.
+
+    - kpis: one row per KPI: department_id, kpi_id, kpi, objective_id, perspective, unit,
+      direction, aggregation, target (full year), target_max, target_ytd (Sum: phased),
+      target_max_ytd, red (effective red for the YTD comparison: threshold or tolerance,
+      phased for Sum; NaN for Within range), red_low / red_high (Within range only: the
+      values at which the KPI turns Red below / above the range), actual (YTD aggregate;
+      NaN when No data), months_reported (non-blank months up to the period), score,
+      status, variance (actual - target_ytd; Within range: distance outside the nearer
+      bound, 0 inside), variance_pct (variance / |target_ytd|),
+      prev_actual, prev_score, prev_status, trend, red_months (consecutive months Red up to
+      and including the period), series (tuple of 12 monthly values, None for blank),
+      commentary, weight, aligned_okrs (tuple of this quarter's OKR objective IDs aligned to
+      the KPI or to its objective)
+    - objectives: department and corporate strategy-map objectives: department_id,
+      objective_id, perspective, objective, owner, corporate, contributes_to (tuple),
+      weight, own_score (its KPIs only), score (own KPIs + contributing departmental
+      objectives, for corporate objectives; = own_score otherwise), status, prev_score,
+      prev_status, trend, kpis_scored, kpis_no_data, contributors (tuple of objective IDs
+      feeding the score), drivers (tuple of objective IDs whose Contributes to names this
+      one), inputs (tuple of (id, score, weight)), formula
+    - perspectives: one row per department and perspective, plus department_id "ORG" rows
+      for the organisation: department_id, perspective, score, status, prev_score,
+      prev_status, trend, objectives_scored, objectives_no_data (for "ORG" rows: departments
+      scored / no data), kpis, okrs (this quarter's
+      key results aligned to an objective or KPI in the perspective), inputs, formula
+    - departments: every configured department (missing ones too): department_id,
+      department, parent, corporate, depth (0 = root), framework ("BSC + OKR" / "BSC" /
+      "OKR" / "None"), submitted, stale, kpis, kpis_no_data, okr_objectives, own_score
+      (its perspectives, equal weights), score (own + children, the tree roll-up), status,
+      prev_score, prev_status, trend, inputs, formula
+    - organisation: one row: department_id ("ORG"), name, score, status, prev_score,
+      prev_status, trend, departments_scored, departments_no_data, inputs, formula
+    - key_results: department_id, okr_objective_id, okr_objective, kr_id, key_result, type,
+      unit, quarter, baseline, target, current (latest check-in up to the period end, else
+      Current), current_source ("check-in" / "sheet" / ""), progress (0..1, NaN = no data),
+      confidence (latest check-in's, else the sheet's), confidence_change (vs the previous
+      check-in), expected (share of the quarter elapsed), behind_pace, last_checkin (date
+      or None), days_since_checkin, checkins (tuple of (ISO date, value, confidence)),
+      aligned_to, weight, owner, reflection, current_quarter (bool)
+    - okr_objectives: department_id, okr_objective_id, okr_objective, quarter,
+      current_quarter, krs, krs_behind_pace, aligned_to (tuple), score, grade ("Green" /
+      "Amber" / "Red" / "No data" by okr_green_at / okr_amber_at), expected, confidence
+      (mean of the KRs' latest), inputs, formula
+    - okr_departments: department_id, okr_objectives, krs, krs_behind_pace, score (mean of
+      this quarter's objective scores), grade, formula
+    - attention: what the board should look at, worst first: kind ("red-kpi", or the
+      advice code of the finding: "derive-an-okr", "perspective-without-okr",
+      "okr-aligned-to-nothing", "driver-red-effect-green"), department_id, id, name,
+      perspective, status, score, red_months, related (tuple of IDs: aligned OKRs, or the
+      red driver), detail (one line of plain text)
+    - calculations: level ("objective" / "perspective" / "department" / "organisation" /
+      "okr-objective" / "okr-department"), department_id, id, name, formula, score, status
+    - advice: goal-quality warnings. pipeline.lint and pipeline.score are independent
+      layers, so the caller fills it: `scored.advice = advise(validated, config, scored)`
+    """
+
+    period: str
+    quarter: str
+    kpis: pd.DataFrame
+    objectives: pd.DataFrame
+    perspectives: pd.DataFrame
+    departments: pd.DataFrame
+    organisation: pd.DataFrame
+    key_results: pd.DataFrame
+    okr_objectives: pd.DataFrame
+    okr_departments: pd.DataFrame
+    attention: pd.DataFrame
+    calculations: pd.DataFrame
+    advice: list[Problem] = field(default_factory=list)
+
+
+# --- column orders (so empty frames still have every column) ------------------------------
+
+KPI_COLUMNS = (
+    "department_id", "kpi_id", "kpi", "objective_id", "perspective", "unit", "direction",
+    "aggregation", "target", "target_max", "target_ytd", "target_max_ytd", "red", "red_low",
+    "red_high", "actual", "months_reported", "score", "status", "variance", "variance_pct",
+    "prev_actual", "prev_score", "prev_status", "trend", "red_months", "series",
+    "commentary", "weight", "aligned_okrs",
+)  # fmt: skip
+OBJECTIVE_COLUMNS = (
+    "department_id", "objective_id", "perspective", "objective", "owner", "corporate",
+    "contributes_to", "weight", "own_score", "score", "status", "prev_score", "prev_status",
+    "trend", "kpis_scored", "kpis_no_data", "contributors", "drivers", "inputs", "formula",
+)  # fmt: skip
+PERSPECTIVE_COLUMNS = (
+    "department_id", "perspective", "score", "status", "prev_score", "prev_status", "trend",
+    "objectives_scored", "objectives_no_data", "kpis", "okrs", "inputs", "formula",
+)  # fmt: skip
+DEPARTMENT_COLUMNS = (
+    "department_id", "department", "parent", "corporate", "depth", "framework", "submitted",
+    "stale", "kpis", "kpis_no_data", "okr_objectives", "own_score", "score", "status",
+    "prev_score", "prev_status", "trend", "inputs", "formula",
+)  # fmt: skip
+ORGANISATION_COLUMNS = (
+    "department_id", "name", "score", "status", "prev_score", "prev_status", "trend",
+    "departments_scored", "departments_no_data", "inputs", "formula",
+)  # fmt: skip
+KEY_RESULT_COLUMNS = (
+    "department_id", "okr_objective_id", "okr_objective", "kr_id", "key_result", "type",
+    "unit", "quarter", "baseline", "target", "current", "current_source", "progress",
+    "confidence", "confidence_change", "expected", "behind_pace", "last_checkin",
+    "days_since_checkin", "checkins", "aligned_to", "weight", "owner", "reflection",
+    "current_quarter",
+)  # fmt: skip
+OKR_OBJECTIVE_COLUMNS = (
+    "department_id", "okr_objective_id", "okr_objective", "quarter", "current_quarter", "krs",
+    "krs_behind_pace", "aligned_to", "score", "grade", "expected", "confidence", "inputs",
+    "formula",
+)  # fmt: skip
+OKR_DEPARTMENT_COLUMNS = (
+    "department_id", "okr_objectives", "krs", "krs_behind_pace", "score", "grade", "formula",
+)  # fmt: skip
+ATTENTION_COLUMNS = (
+    "kind", "department_id", "id", "name", "perspective", "status", "score", "red_months",
+    "related", "detail",
+)  # fmt: skip
+CALCULATION_COLUMNS = ("level", "department_id", "id", "name", "formula", "score", "status")
+
+
+# --- small numeric helpers ----------------------------------------------------------------
+
+
+def _nan(x: Any) -> bool:
+    """True for None, NaN and pandas NA: a blank is never zero."""
+    if x is None:
+        return True
+    try:
+        return bool(pd.isna(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def _f(x: Any) -> float:
+    return math.nan if _nan(x) else float(x)
+
+
+def clamp01(x: float) -> float:
+    """Clamp to [0, 1], snapping float noise at the ends (NaN stays NaN)."""
+    if math.isnan(x):
+        return x
+    if x >= 1 - _SNAP:
+        return 1.0
+    if x <= _SNAP:
+        return 0.0
+    return x
+
+
+def ids(value: Any) -> tuple[str, ...]:
+    """A tuple of IDs from a tuple/list or a comma-separated string; () when blank."""
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    if _nan(value) if not isinstance(value, tuple | list) else False:
+        return ()
+    return tuple(str(v).strip() for v in value if str(v).strip())
+
+
+def _num(x: float) -> str:
+    return f"{x:.3f}"
+
+
+def _weight_text(w: float) -> str:
+    return f"{w:g}"
+
+
+@dataclass(frozen=True)
+class RollUp:
+    """A weighted mean with its workings: score (NaN = No data), counts and formula text."""
+
+    score: float
+    scored: int
+    no_data: int
+    inputs: tuple[tuple[str, float, float], ...]
+    formula: str
+
+
+def roll_up(inputs: Iterable[tuple[str, float, float]]) -> RollUp:
+    """Weighted mean of (id, score, weight) inputs; No data inputs are excluded and counted.
+
+    The formula names every input so the sum can be checked by hand, e.g.
+    "(K1 1.000×2 + K2 0.500×1) / 3 = 0.833; no data: K3".
+    """
+    items = tuple((str(i), _f(s), 1.0 if _nan(w) else float(w)) for i, s, w in inputs)
+    scored = [(i, s, w) for i, s, w in items if not math.isnan(s)]
+    missing = [i for i, s, _ in items if math.isnan(s)]
+    counted = [(i, s, w) for i, s, w in scored if w > 0]
+    total = sum(w for _, _, w in counted)
+    if not counted or total <= 0:
+        value = math.nan
+    elif len({s for _, s, _ in counted}) == 1:
+        value = counted[0][1]  # exact: a mean of equal scores is that score
+    else:
+        value = clamp01(math.fsum(s * w for _, s, w in counted) / total)
+    if scored:
+        plain = all(w == 1 for _, _, w in scored)
+        terms = " + ".join(
+            f"{i} {_num(s)}" if plain else f"{i} {_num(s)}×{_weight_text(w)}" for i, s, w in scored
+        )
+        shown = "no data" if math.isnan(value) else _num(value)
+        formula = f"({terms}) / {_weight_text(total)} = {shown}"
+    else:
+        formula = "no scored inputs"
+    if missing:
+        formula += f"; no data: {', '.join(missing)}"
+    return RollUp(value, len(scored), len(missing), items, formula)
+
+
+def rollup_status(score: float, scoring: Scoring) -> str:
+    """Green / Amber / Red by rollup_green_at / rollup_amber_at; No data for NaN."""
+    if _nan(score):
+        return NO_DATA
+    if score >= scoring.rollup_green_at:
+        return GREEN
+    if score >= scoring.rollup_amber_at:
+        return AMBER
+    return RED
+
+
+def okr_grade(score: float, scoring: Scoring) -> str:
+    """Green / Amber / Red by okr_green_at / okr_amber_at; No data for NaN."""
+    if _nan(score):
+        return NO_DATA
+    if score >= scoring.okr_green_at:
+        return GREEN
+    if score >= scoring.okr_amber_at:
+        return AMBER
+    return RED
+
+
+def trend(score: float, prev_score: float) -> str:
+    """up / down / flat versus last month; new when last month had no score; '' when now none."""
+    if _nan(score):
+        return ""
+    if _nan(prev_score):
+        return "new"
+    if abs(score - prev_score) <= _SNAP:
+        return "flat"
+    return "up" if score > prev_score else "down"
+
+
+# --- KPIs ---------------------------------------------------------------------------------
+
+
+def ytd_actual(values: Sequence[float], month_index: int, aggregation: str) -> float:
+    """The fiscal-year-to-date actual at fiscal month `month_index` (1..12).
+
+    NaN (No data) when that month itself is blank, whatever the aggregation.
+    """
+    if month_index < 1 or month_index > len(values):
+        return math.nan
+    upto = [_f(v) for v in values[:month_index]]
+    if math.isnan(upto[-1]):
+        return math.nan
+    filled = [v for v in upto if not math.isnan(v)]
+    if aggregation == "Sum":
+        return math.fsum(filled)
+    if aggregation == "Average":
+        return math.fsum(filled) / len(filled)
+    return upto[-1]  # Last
+
+
+def default_red(target: float, direction: str, tolerance: float) -> float:
+    """The red value when no Red threshold is given: target -/+ tolerance x |target|."""
+    if direction == LOWER:
+        return target + tolerance * abs(target)
+    return target - tolerance * abs(target)
+
+
+def directional_score(actual: float, target: float, red: float, direction: str) -> float:
+    """clamp((actual - red) / (target - red), 0, 1); target == red: 1 if met, else 0."""
+    if _nan(actual) or _nan(target) or _nan(red):
+        return math.nan
+    if target == red:
+        met = actual <= target if direction == LOWER else actual >= target
+        return 1.0 if met else 0.0
+    return clamp01(max(0.0, min(1.0, (actual - red) / (target - red))))
+
+
+def range_red_distances(
+    low: float, high: float, red_threshold: float, tolerance: float
+) -> tuple[float, float]:
+    """How far below `low` and above `high` the KPI turns Red (see Decisions)."""
+    if not _nan(red_threshold):
+        d = min(abs(red_threshold - low), abs(red_threshold - high))
+        return d, d
+    width = tolerance * (high - low)
+    below = tolerance * abs(low) if low != 0 else width
+    above = tolerance * abs(high) if high != 0 else width
+    return below, above
+
+
+def range_score(actual: float, low: float, high: float, below: float, above: float) -> float:
+    """1 inside [low, high]; outside, linear down to 0 at the red distance from the bound."""
+    if _nan(actual) or _nan(low) or _nan(high):
+        return math.nan
+    if low <= actual <= high:
+        return 1.0
+    distance, red_distance = (low - actual, below) if actual < low else (actual - high, above)
+    if red_distance <= 0:
+        return 0.0
+    return clamp01(max(0.0, 1.0 - distance / red_distance))
+
+
+def kpi_status(score: float) -> str:
+    """Green when the target is met (1), Red at or beyond red (0), Amber between."""
+    if _nan(score):
+        return NO_DATA
+    if score >= 1:
+        return GREEN
+    if score <= 0:
+        return RED
+    return AMBER
+
+
+@dataclass(frozen=True)
+class KpiResult:
+    actual: float
+    target_ytd: float
+    target_max_ytd: float
+    red: float
+    red_low: float
+    red_high: float
+    score: float
+    variance: float
+    variance_pct: float
+
+
+def evaluate_kpi(
+    *,
+    values: Sequence[float],
+    month_index: int,
+    direction: str,
+    aggregation: str,
+    target: float,
+    target_max: float = math.nan,
+    red_threshold: float = math.nan,
+    tolerance: float = 0.10,
+) -> KpiResult:
+    """Score one KPI at fiscal month `month_index` from its 12 monthly values."""
+    target, target_max, red_threshold = _f(target), _f(target_max), _f(red_threshold)
+    phase = month_index / 12 if aggregation == "Sum" else 1.0
+    actual = ytd_actual(values, month_index, aggregation)
+    target_ytd, target_max_ytd = target * phase, target_max * phase
+    red = red_low = red_high = math.nan
+    if direction == RANGE:
+        below, above = range_red_distances(
+            target_ytd, target_max_ytd, red_threshold * phase, tolerance
+        )
+        red_low, red_high = target_ytd - below, target_max_ytd + above
+        score = range_score(actual, target_ytd, target_max_ytd, below, above)
+        if _nan(actual) or _nan(target_ytd):
+            variance = reference = math.nan
+        elif actual < target_ytd:
+            variance, reference = actual - target_ytd, target_ytd
+        elif not _nan(target_max_ytd) and actual > target_max_ytd:
+            variance, reference = actual - target_max_ytd, target_max_ytd
+        else:
+            variance, reference = 0.0, target_ytd
+    else:
+        full_red = (
+            red_threshold if not _nan(red_threshold) else default_red(target, direction, tolerance)
+        )
+        red = full_red * phase
+        score = directional_score(actual, target_ytd, red, direction)
+        variance, reference = actual - target_ytd, target_ytd
+    variance_pct = (
+        variance / abs(reference) if not _nan(variance) and reference not in (0, 0.0) else math.nan
+    )
+    return KpiResult(
+        actual, target_ytd, target_max_ytd, red, red_low, red_high, score, variance, variance_pct
+    )
+
+
+def _monthly_values(actuals: pd.DataFrame) -> dict[tuple[str, str], list[float]]:
+    series: dict[tuple[str, str], list[float]] = defaultdict(lambda: [math.nan] * 12)
+    if actuals.empty:
+        return series
+    for dept, kpi_id, idx, value in zip(
+        actuals["department_id"],
+        actuals["kpi_id"],
+        actuals["month_index"],
+        actuals["value"],
+        strict=True,
+    ):
+        i = int(idx)
+        if 1 <= i <= 12:
+            series[(dept, kpi_id)][i - 1] = _f(value)
+    return series
+
+
+def score_kpis(
+    kpis: pd.DataFrame, actuals: pd.DataFrame, month_index: int, tolerance: float
+) -> pd.DataFrame:
+    """One row per KPI with its YTD actual, score, status, trend and red-month run."""
+    series_by_kpi = _monthly_values(actuals)
+    rows = []
+    for kpi in kpis.to_dict("records"):
+        values = series_by_kpi[(kpi["department_id"], kpi["kpi_id"])]
+
+        def at(m: int, kpi: dict[str, Any] = kpi, values: list[float] = values) -> KpiResult:
+            return evaluate_kpi(
+                values=values,
+                month_index=m,
+                direction=kpi["direction"],
+                aggregation=kpi["aggregation"],
+                target=kpi["target"],
+                target_max=kpi.get("target_max", math.nan),
+                red_threshold=kpi.get("red_threshold", math.nan),
+                tolerance=tolerance,
+            )
+
+        history = [at(m) for m in range(1, month_index + 1)]
+        now = history[-1] if history else at(month_index)
+        prev = history[-2] if len(history) >= 2 else None
+        red_months = 0
+        for result in reversed(history):
+            if kpi_status(result.score) != RED:
+                break
+            red_months += 1
+        prev_score = prev.score if prev else math.nan
+        rows.append(
+            {
+                "department_id": kpi["department_id"],
+                "kpi_id": kpi["kpi_id"],
+                "kpi": kpi.get("kpi", ""),
+                "objective_id": kpi.get("objective_id", ""),
+                "perspective": kpi.get("perspective", ""),
+                "unit": kpi.get("unit", ""),
+                "direction": kpi["direction"],
+                "aggregation": kpi["aggregation"],
+                "target": _f(kpi["target"]),
+                "target_max": _f(kpi.get("target_max")),
+                "target_ytd": now.target_ytd,
+                "target_max_ytd": now.target_max_ytd,
+                "red": now.red,
+                "red_low": now.red_low,
+                "red_high": now.red_high,
+                "actual": now.actual,
+                "months_reported": sum(not math.isnan(v) for v in values[:month_index]),
+                "score": now.score,
+                "status": kpi_status(now.score),
+                "variance": now.variance,
+                "variance_pct": now.variance_pct,
+                "prev_actual": prev.actual if prev else math.nan,
+                "prev_score": prev_score,
+                "prev_status": kpi_status(prev_score) if prev else "",
+                "trend": trend(now.score, prev_score),
+                "red_months": red_months,
+                "series": tuple(None if math.isnan(v) else v for v in values),
+                "commentary": kpi.get("commentary", "") or "",
+                "weight": 1.0 if _nan(kpi.get("weight")) else float(kpi["weight"]),
+                "aligned_okrs": (),
+            }
+        )
+    return _frame(rows, KPI_COLUMNS)
+
+
+# --- OKRs ---------------------------------------------------------------------------------
+
+
+def kr_progress(kr_type: str, baseline: float, target: float, current: float) -> float:
+    """Progress of one key result, 0..1 (NaN when it cannot be computed)."""
+    baseline, target, current = _f(baseline), _f(target), _f(current)
+    if math.isnan(current) or math.isnan(target):
+        return math.nan
+    if kr_type == "Milestone":
+        return 1.0 if current >= 1 else 0.0
+    if kr_type == "Stay at or above":
+        if current >= target:
+            return 1.0
+        return clamp01(max(0.0, min(1.0, current / target))) if target > 0 else 0.0
+    if kr_type == "Stay at or below":
+        if current <= target:
+            return 1.0
+        return clamp01(max(0.0, min(1.0, target / current))) if target >= 0 else 0.0
+    if math.isnan(baseline):
+        return math.nan
+    if baseline == target:
+        met = current <= target if kr_type == "Decrease to" else current >= target
+        return 1.0 if met else 0.0
+    return clamp01(max(0.0, min(1.0, (current - baseline) / (target - baseline))))
+
+
+def expected_progress(quarter: str, as_of: date) -> float:
+    """Share of the quarter elapsed on `as_of` (inclusive days), 0..1."""
+    try:
+        first, last = quarter_bounds(quarter)
+    except ValueError:
+        return math.nan
+    elapsed = (as_of - first).days + 1
+    total = (last - first).days + 1
+    return max(0.0, min(1.0, elapsed / total))
+
+
+def score_key_results(
+    key_results: pd.DataFrame, checkins: pd.DataFrame, period: str
+) -> pd.DataFrame:
+    """One row per KR: current value, progress, confidence, pace and check-in history."""
+    as_of = period_end(period)
+    this_quarter = quarter_of(period)
+    history: dict[str, list[tuple[date, float, float]]] = defaultdict(list)
+    if not checkins.empty:
+        for kr_id, when, value, confidence in zip(
+            checkins["kr_id"],
+            checkins["date"],
+            checkins["value"],
+            checkins.get("confidence", pd.Series([math.nan] * len(checkins))),
+            strict=True,
+        ):
+            if _nan(when):
+                continue
+            day = pd.Timestamp(when).date()
+            if day <= as_of:
+                history[kr_id].append((day, _f(value), _f(confidence)))
+    rows = []
+    for kr in key_results.to_dict("records"):
+        checks = sorted(history.get(kr["kr_id"], []), key=lambda c: c[0])  # stable
+        usable = [c for c in checks if not math.isnan(c[1])]
+        if usable:
+            current, source = usable[-1][1], "check-in"
+        elif not _nan(kr.get("current")):
+            current, source = float(kr["current"]), "sheet"
+        else:
+            current, source = math.nan, ""
+        confidences = [c[2] for c in checks if not math.isnan(c[2])]
+        confidence = confidences[-1] if confidences else _f(kr.get("confidence"))
+        change = confidences[-1] - confidences[-2] if len(confidences) >= 2 else math.nan
+        progress = kr_progress(kr["type"], kr.get("baseline"), kr["target"], current)
+        expected = expected_progress(kr["quarter"], as_of)
+        last = checks[-1][0] if checks else None
+        rows.append(
+            {
+                "department_id": kr["department_id"],
+                "okr_objective_id": kr["okr_objective_id"],
+                "okr_objective": kr.get("okr_objective", ""),
+                "kr_id": kr["kr_id"],
+                "key_result": kr.get("key_result", ""),
+                "type": kr["type"],
+                "unit": kr.get("unit", ""),
+                "quarter": kr["quarter"],
+                "baseline": _f(kr.get("baseline")),
+                "target": _f(kr["target"]),
+                "current": current,
+                "current_source": source,
+                "progress": progress,
+                "confidence": confidence,
+                "confidence_change": change,
+                "expected": expected,
+                "behind_pace": bool(
+                    not math.isnan(progress)
+                    and not math.isnan(expected)
+                    and progress < PACE * expected
+                ),
+                "last_checkin": last,
+                "days_since_checkin": (as_of - last).days if last else math.nan,
+                "checkins": tuple(
+                    (d.isoformat(), v, None if math.isnan(c) else c) for d, v, c in checks
+                ),
+                "aligned_to": kr.get("aligned_to", "") or "",
+                "weight": 1.0 if _nan(kr.get("weight")) else float(kr["weight"]),
+                "owner": kr.get("owner", "") or "",
+                "reflection": kr.get("reflection", "") or "",
+                "current_quarter": kr["quarter"] == this_quarter,
+            }
+        )
+    return _frame(rows, KEY_RESULT_COLUMNS)
+
+
+def score_okr_objectives(key_results: pd.DataFrame, scoring: Scoring) -> pd.DataFrame:
+    """One row per OKR objective: weighted mean of its KRs' progress, graded."""
+    rows = []
+    if key_results.empty:
+        return _frame(rows, OKR_OBJECTIVE_COLUMNS)
+    groups = key_results.groupby(["department_id", "okr_objective_id"], sort=False)
+    for (dept, okr_id), krs in groups:
+        result = roll_up(zip(krs["kr_id"], krs["progress"], krs["weight"], strict=True))
+        confidences = [c for c in krs["confidence"] if not _nan(c)]
+        rows.append(
+            {
+                "department_id": dept,
+                "okr_objective_id": okr_id,
+                "okr_objective": krs["okr_objective"].iloc[0],
+                "quarter": krs["quarter"].iloc[0],
+                "current_quarter": bool(krs["current_quarter"].iloc[0]),
+                "krs": len(krs),
+                "krs_behind_pace": int(krs["behind_pace"].sum()),
+                "aligned_to": tuple(dict.fromkeys(a for a in krs["aligned_to"] if a)),
+                "score": result.score,
+                "grade": okr_grade(result.score, scoring),
+                "expected": _f(krs["expected"].iloc[0]),
+                "confidence": sum(confidences) / len(confidences) if confidences else math.nan,
+                "inputs": result.inputs,
+                "formula": result.formula,
+            }
+        )
+    return _frame(rows, OKR_OBJECTIVE_COLUMNS)
+
+
+def score_okr_departments(okr_objectives: pd.DataFrame, scoring: Scoring) -> pd.DataFrame:
+    """One row per department with OKRs this quarter: mean of its objectives' scores."""
+    rows = []
+    current = okr_objectives[okr_objectives["current_quarter"].astype(bool)]
+    for dept, objs in current.groupby("department_id", sort=False):
+        result = roll_up(
+            zip(objs["okr_objective_id"], objs["score"], [1.0] * len(objs), strict=True)
+        )
+        rows.append(
+            {
+                "department_id": dept,
+                "okr_objectives": len(objs),
+                "krs": int(objs["krs"].sum()),
+                "krs_behind_pace": int(objs["krs_behind_pace"].sum()),
+                "score": result.score,
+                "grade": okr_grade(result.score, scoring),
+                "formula": result.formula,
+            }
+        )
+    return _frame(rows, OKR_DEPARTMENT_COLUMNS)
+
+
+# --- the strategy map and the department tree ---------------------------------------------
+
+
+@dataclass
+class _Tree:
+    """The department tree from the configuration (plus any department found in the data)."""
+
+    ids: list[str]
+    names: dict[str, str]
+    parent: dict[str, str | None]
+    corporate: set[str]
+    children: dict[str, list[str]]
+    depth: dict[str, int]
+
+    @classmethod
+    def build(cls, config: Config, extra: Iterable[str]) -> _Tree:
+        ids = [d.id for d in config.departments]
+        names = {d.id: d.name for d in config.departments}
+        parent: dict[str, str | None] = {d.id: d.parent for d in config.departments}
+        for dept in extra:
+            if dept and dept not in names:
+                ids.append(dept)
+                names[dept] = dept
+                parent[dept] = None
+        corporate = {d.id for d in config.departments if d.corporate}
+        children: dict[str, list[str]] = {d: [] for d in ids}
+        for d in ids:
+            if parent[d] in children:
+                children[parent[d]].append(d)  # type: ignore[index]
+        depth: dict[str, int] = {}
+        for d in ids:
+            n, node = 0, parent[d]
+            while node is not None and n <= len(ids):
+                n, node = n + 1, parent.get(node)
+            depth[d] = n
+        return cls(ids, names, parent, corporate, children, depth)
+
+    def post_order(self) -> list[str]:
+        seen: list[str] = []
+
+        def visit(d: str) -> None:
+            for c in self.children[d]:
+                visit(c)
+            seen.append(d)
+
+        for d in self.ids:
+            if self.parent[d] is None:
+                visit(d)
+        return seen
+
+
+_Prev = Callable[[RollUp], tuple[float, str]]
+
+
+@dataclass
+class _Rolled:
+    objectives: dict[str, dict[str, Any]]  # objective_id -> row
+    perspectives: dict[tuple[str, str], RollUp]  # (department_id | ORG, perspective)
+    own: dict[str, RollUp]
+    departments: dict[str, RollUp]
+    organisation: RollUp
+
+
+def _roll_up_all(
+    objectives: pd.DataFrame,
+    kpis: pd.DataFrame,
+    kpi_scores: pd.Series,
+    tree: _Tree,
+    bsc_departments: list[str],
+    absent: set[str],
+) -> _Rolled:
+    """Objective -> perspective -> department -> parent -> organisation, for one month."""
+    objective_rows = objectives.to_dict("records")
+    objective_ids = {o["objective_id"] for o in objective_rows}
+    corporate_ids = {o["objective_id"] for o in objective_rows if o.get("corporate")}
+    by_objective: dict[str, list[tuple[str, float, float]]] = defaultdict(list)
+    orphans: dict[tuple[str, str], list[tuple[str, float, float]]] = defaultdict(list)
+    for kpi, s in zip(kpis.to_dict("records"), kpi_scores, strict=True):
+        item = (kpi["kpi_id"], s, kpi["weight"])
+        if kpi["objective_id"] in objective_ids:
+            by_objective[kpi["objective_id"]].append(item)
+        else:
+            orphans[(kpi["department_id"], kpi["perspective"])].append(item)
+
+    rolled: dict[str, dict[str, Any]] = {}
+    for o in objective_rows:
+        own = roll_up(by_objective.get(o["objective_id"], []))
+        rolled[o["objective_id"]] = {"own": own, "full": own, "contributors": ()}
+    for o in objective_rows:
+        if o["objective_id"] in corporate_ids:
+            continue
+        for target in o.get("contributes_to") or ():
+            if target in corporate_ids:
+                entry = rolled[target]
+                entry["contributors"] = (*entry["contributors"], o["objective_id"])
+    for target in corporate_ids:
+        entry = rolled[target]
+        if entry["contributors"]:
+            extra = [
+                (c, rolled[c]["own"].score, _weight(objectives, c)) for c in entry["contributors"]
+            ]
+            entry["full"] = roll_up([*by_objective.get(target, []), *extra])
+
+    perspectives: dict[tuple[str, str], RollUp] = {}
+    by_dept_persp: dict[tuple[str, str], list[tuple[str, float, float]]] = defaultdict(list)
+    for o in objective_rows:
+        key = (o["department_id"], o["perspective"])
+        by_dept_persp[key].append(
+            (o["objective_id"], rolled[o["objective_id"]]["own"].score, o["weight"])
+        )
+    for dept in bsc_departments:
+        for persp in PERSPECTIVES:
+            items = by_dept_persp.get((dept, persp), []) + orphans.get((dept, persp), [])
+            perspectives[(dept, persp)] = roll_up(items)
+
+    # A perspective with no objective and no KPI is absent, not No data: it is left out.
+    def present(key: tuple[str, str]) -> bool:
+        r = perspectives[key]
+        return r.scored + r.no_data > 0
+
+    for persp in PERSPECTIVES:
+        perspectives[(ORG, persp)] = roll_up(
+            (d, perspectives[(d, persp)].score, 1.0) for d in bsc_departments if present((d, persp))
+        )
+
+    # Departments: own scorecard + children. A department that sent nothing counts as No
+    # data; one that runs OKRs only has no BSC score and is left out of the BSC roll-up.
+    own: dict[str, RollUp] = {}
+    departments: dict[str, RollUp] = {}
+    for dept in tree.post_order():
+        own[dept] = roll_up(
+            (p, perspectives[(dept, p)].score, 1.0)
+            for p in PERSPECTIVES
+            if dept in bsc_departments and present((dept, p))
+        )
+        items = []
+        if dept in bsc_departments or dept in absent:
+            items.append((f"{dept} own", own[dept].score, 1.0))
+        for child in tree.children[dept]:
+            r = departments[child]
+            if r.scored + r.no_data > 0:
+                items.append((child, r.score, 1.0))
+        departments[dept] = roll_up(items)
+    roots = [d for d in tree.ids if tree.parent[d] is None]
+    organisation = roll_up(
+        (d, departments[d].score, 1.0)
+        for d in roots
+        if departments[d].scored + departments[d].no_data > 0
+    )
+    return _Rolled(rolled, perspectives, own, departments, organisation)
+
+
+def _weight(objectives: pd.DataFrame, objective_id: str) -> float:
+    w = objectives.loc[objectives["objective_id"] == objective_id, "weight"]
+    return 1.0 if w.empty or _nan(w.iloc[0]) else float(w.iloc[0])
+
+
+# --- the whole scoring run ----------------------------------------------------------------
+
+
+def score(validated: Validated, config: Config) -> Scored:
+    """Score every KPI, roll scores up the strategy map and the department tree, score OKRs."""
+    scoring = config.scoring
+    period = validated.period
+    months = validated.months or fiscal_year_months(period, config.organisation.fiscal_year_start)
+    month_index = months.index(period) + 1
+    quarter = quarter_of(period)
+
+    objectives = _objectives_input(validated.objectives)
+    kpi_input = validated.kpis.copy()
+    kpi_input["weight"] = kpi_input["weight"].fillna(1.0) if len(kpi_input) else []
+    kpis = score_kpis(kpi_input, validated.actuals, month_index, scoring.amber_tolerance)
+
+    key_results = score_key_results(validated.key_results, validated.checkins, period)
+    okr_objectives = score_okr_objectives(key_results, scoring)
+    okr_departments = score_okr_departments(okr_objectives, scoring)
+
+    # Which BSC element each KR of this quarter moves, and in which perspective.
+    kpi_perspective = dict(zip(kpis["kpi_id"], kpis["perspective"], strict=True))
+    obj_perspective = dict(zip(objectives["objective_id"], objectives["perspective"], strict=True))
+    current_krs = key_results[key_results["current_quarter"].astype(bool)]
+    okrs_by_target: dict[str, list[str]] = defaultdict(list)
+    okrs_by_perspective: dict[tuple[str, str], int] = defaultdict(int)
+    for dept, okr_id, target in zip(
+        current_krs["department_id"],
+        current_krs["okr_objective_id"],
+        current_krs["aligned_to"],
+        strict=True,
+    ):
+        if not target:
+            continue
+        okrs_by_target[target].append(okr_id)
+        persp = kpi_perspective.get(target) or obj_perspective.get(target)
+        if persp:
+            okrs_by_perspective[(dept, persp)] += 1
+            okrs_by_perspective[(ORG, persp)] += 1
+    kpis["aligned_okrs"] = [
+        tuple(dict.fromkeys(okrs_by_target.get(k, []) + okrs_by_target.get(o, [])))
+        for k, o in zip(kpis["kpi_id"], kpis["objective_id"], strict=True)
+    ]
+
+    data_departments = set(kpis["department_id"]) | set(objectives["department_id"])
+    tree = _Tree.build(config, sorted(data_departments | set(key_results["department_id"])))
+    bsc_departments = [d for d in tree.ids if d in data_departments]
+    absent = set(validated.missing)
+    now = _roll_up_all(objectives, kpis, kpis["score"], tree, bsc_departments, absent)
+    before = _roll_up_all(objectives, kpis, kpis["prev_score"], tree, bsc_departments, absent)
+    has_previous = month_index > 1
+
+    def prev(r: RollUp) -> tuple[float, str]:
+        """Last month's score and status (none in the first month of the fiscal year)."""
+        if not has_previous:
+            return math.nan, ""
+        return r.score, rollup_status(r.score, scoring)
+
+    objective_frame = _objective_frame(objectives, now, before, prev, scoring)
+    perspective_frame = _perspective_frame(now, before, prev, scoring, kpis, okrs_by_perspective)
+    department_frame = _department_frame(
+        validated, tree, now, before, prev, scoring, kpis, okr_objectives, quarter
+    )
+    org_prev, org_prev_status = prev(before.organisation)
+    organisation = _frame(
+        [
+            {
+                "department_id": ORG,
+                "name": config.organisation.name,
+                "score": now.organisation.score,
+                "status": rollup_status(now.organisation.score, scoring),
+                "prev_score": org_prev,
+                "prev_status": org_prev_status,
+                "trend": trend(now.organisation.score, org_prev),
+                "departments_scored": now.organisation.scored,
+                "departments_no_data": now.organisation.no_data,
+                "inputs": now.organisation.inputs,
+                "formula": now.organisation.formula,
+            }
+        ],
+        ORGANISATION_COLUMNS,
+    )
+    attention = _attention(kpis, objective_frame, okr_objectives, perspective_frame, objectives)
+    calculations = _calculations(
+        objective_frame, perspective_frame, department_frame, organisation,
+        okr_objectives, okr_departments, tree,
+    )  # fmt: skip
+    return Scored(
+        period=period,
+        quarter=quarter,
+        kpis=kpis,
+        objectives=objective_frame,
+        perspectives=perspective_frame,
+        departments=department_frame,
+        organisation=organisation,
+        key_results=key_results,
+        okr_objectives=okr_objectives,
+        okr_departments=okr_departments,
+        attention=attention,
+        calculations=calculations,
+    )
+
+
+def _objectives_input(objectives: pd.DataFrame) -> pd.DataFrame:
+    frame = objectives.copy()
+    for col, default in (("weight", 1.0), ("corporate", False), ("owner", "")):
+        if col not in frame:
+            frame[col] = default
+    if len(frame):
+        frame["weight"] = frame["weight"].fillna(1.0)
+        frame["contributes_to"] = [ids(c) for c in frame["contributes_to"]]
+    return frame
+
+
+def _objective_frame(
+    objectives: pd.DataFrame, now: _Rolled, before: _Rolled, prev: _Prev, scoring: Scoring
+) -> pd.DataFrame:
+    drivers: dict[str, list[str]] = defaultdict(list)
+    for oid, targets in zip(objectives["objective_id"], objectives["contributes_to"], strict=True):
+        for t in targets:
+            drivers[t].append(oid)
+    rows = []
+    for o in objectives.to_dict("records"):
+        oid = o["objective_id"]
+        entry, old = now.objectives[oid], before.objectives[oid]
+        full, own = entry["full"], entry["own"]
+        prev_score, prev_status = prev(old["full"])
+        rows.append(
+            {
+                "department_id": o["department_id"],
+                "objective_id": oid,
+                "perspective": o["perspective"],
+                "objective": o.get("objective", ""),
+                "owner": o.get("owner", "") or "",
+                "corporate": bool(o.get("corporate")),
+                "contributes_to": o["contributes_to"],
+                "weight": float(o["weight"]),
+                "own_score": own.score,
+                "score": full.score,
+                "status": rollup_status(full.score, scoring),
+                "prev_score": prev_score,
+                "prev_status": prev_status,
+                "trend": trend(full.score, prev_score),
+                "kpis_scored": own.scored,
+                "kpis_no_data": own.no_data,
+                "contributors": entry["contributors"],
+                "drivers": tuple(drivers.get(oid, ())),
+                "inputs": full.inputs,
+                "formula": full.formula,
+            }
+        )
+    return _frame(rows, OBJECTIVE_COLUMNS)
+
+
+def _perspective_frame(
+    now: _Rolled,
+    before: _Rolled,
+    prev: _Prev,
+    scoring: Scoring,
+    kpis: pd.DataFrame,
+    okrs_by_perspective: dict[tuple[str, str], int],
+) -> pd.DataFrame:
+    kpi_count = kpis.groupby(["department_id", "perspective"]).size().to_dict()
+    rows = []
+    for (dept, persp), r in now.perspectives.items():
+        prev_score, prev_status = prev(before.perspectives[(dept, persp)])
+        kpis_in = (
+            int((kpis["perspective"] == persp).sum())
+            if dept == ORG
+            else int(kpi_count.get((dept, persp), 0))
+        )
+        rows.append(
+            {
+                "department_id": dept,
+                "perspective": persp,
+                "score": r.score,
+                "status": rollup_status(r.score, scoring),
+                "prev_score": prev_score,
+                "prev_status": prev_status,
+                "trend": trend(r.score, prev_score),
+                "objectives_scored": r.scored,
+                "objectives_no_data": r.no_data,
+                "kpis": kpis_in,
+                "okrs": okrs_by_perspective.get((dept, persp), 0),
+                "inputs": r.inputs,
+                "formula": r.formula,
+            }
+        )
+    return _frame(rows, PERSPECTIVE_COLUMNS)
+
+
+def _department_frame(
+    validated: Validated,
+    tree: _Tree,
+    now: _Rolled,
+    before: _Rolled,
+    prev: _Prev,
+    scoring: Scoring,
+    kpis: pd.DataFrame,
+    okr_objectives: pd.DataFrame,
+    quarter: str,
+) -> pd.DataFrame:
+    subs = validated.submissions
+    submitted = set(subs["department_id"]) if len(subs) else set()
+    stale = (
+        set(subs.loc[subs["stale"].astype(bool), "department_id"])
+        if len(subs) and "stale" in subs
+        else set()
+    )
+    has_bsc = set(kpis["department_id"]) | set(validated.objectives["department_id"])
+    has_okr = set(okr_objectives["department_id"])
+    current_okrs = okr_objectives[okr_objectives["quarter"] == quarter]
+    rows = []
+    for dept in tree.ids:
+        r = now.departments[dept]
+        prev_score, prev_status = prev(before.departments[dept])
+        dept_kpis = kpis[kpis["department_id"] == dept]
+        bsc, okr = dept in has_bsc, dept in has_okr
+        rows.append(
+            {
+                "department_id": dept,
+                "department": tree.names[dept],
+                "parent": tree.parent[dept] or "",
+                "corporate": dept in tree.corporate,
+                "depth": tree.depth[dept],
+                "framework": {
+                    (True, True): "BSC + OKR",
+                    (True, False): "BSC",
+                    (False, True): "OKR",
+                    (False, False): "None",
+                }[(bsc, okr)],
+                "submitted": dept in submitted and dept not in validated.missing,
+                "stale": dept in stale,
+                "kpis": len(dept_kpis),
+                "kpis_no_data": int((dept_kpis["status"] == NO_DATA).sum()),
+                "okr_objectives": int((current_okrs["department_id"] == dept).sum()),
+                "own_score": now.own[dept].score,
+                "score": r.score,
+                "status": rollup_status(r.score, scoring),
+                "prev_score": prev_score,
+                "prev_status": prev_status,
+                "trend": trend(r.score, prev_score),
+                "inputs": r.inputs,
+                "formula": r.formula,
+            }
+        )
+    return _frame(rows, DEPARTMENT_COLUMNS)
+
+
+def _attention(
+    kpis: pd.DataFrame,
+    objective_frame: pd.DataFrame,
+    okr_objectives: pd.DataFrame,
+    perspective_frame: pd.DataFrame,
+    objectives: pd.DataFrame,
+) -> pd.DataFrame:
+    rows: list[dict[str, Any]] = []
+    red = kpis[kpis["status"] == RED].sort_values(
+        ["red_months", "score"], ascending=[False, True], kind="stable"
+    )
+    for k in red.to_dict("records"):
+        derive = k["red_months"] >= DERIVE_AFTER_MONTHS and not k["aligned_okrs"]
+        months = f"Red for {k['red_months']} month{'s' if k['red_months'] != 1 else ''}"
+        okrs = (
+            f"OKR aligned: {', '.join(k['aligned_okrs'])}"
+            if k["aligned_okrs"]
+            else "no OKR aligned"
+        )
+        rows.append(
+            {
+                "kind": "derive-an-okr" if derive else "red-kpi",
+                "department_id": k["department_id"],
+                "id": k["kpi_id"],
+                "name": k["kpi"],
+                "perspective": k["perspective"],
+                "status": RED,
+                "score": k["score"],
+                "red_months": k["red_months"],
+                "related": k["aligned_okrs"],
+                "detail": f"{months}; {okrs}.",
+            }
+        )
+    status = dict(zip(objective_frame["objective_id"], objective_frame["status"], strict=True))
+    for o in objective_frame.to_dict("records"):
+        if o["status"] != GREEN:
+            continue
+        red_drivers = tuple(d for d in o["drivers"] if status.get(d) == RED)
+        if red_drivers:
+            rows.append(
+                {
+                    "kind": "driver-red-effect-green",
+                    "department_id": o["department_id"],
+                    "id": o["objective_id"],
+                    "name": o["objective"],
+                    "perspective": o["perspective"],
+                    "status": GREEN,
+                    "score": o["score"],
+                    "red_months": 0,
+                    "related": red_drivers,
+                    "detail": f"Green, but its driver {', '.join(red_drivers)} is Red.",
+                }
+            )
+    runs_bsc = len(objectives) > 0 or len(kpis) > 0
+    current = okr_objectives[okr_objectives["current_quarter"].astype(bool)]
+    if runs_bsc and len(current):
+        for o in current.to_dict("records"):
+            if not o["aligned_to"]:
+                rows.append(
+                    {
+                        "kind": "okr-aligned-to-nothing",
+                        "department_id": o["department_id"],
+                        "id": o["okr_objective_id"],
+                        "name": o["okr_objective"],
+                        "perspective": "",
+                        "status": o["grade"],
+                        "score": o["score"],
+                        "red_months": 0,
+                        "related": (),
+                        "detail": "No key result is aligned to a BSC objective or KPI.",
+                    }
+                )
+        org = perspective_frame[perspective_frame["department_id"] == ORG]
+        for p in org.to_dict("records"):
+            if p["okrs"] == 0 and p["objectives_scored"] + p["objectives_no_data"] > 0:
+                rows.append(
+                    {
+                        "kind": "perspective-without-okr",
+                        "department_id": ORG,
+                        "id": p["perspective"],
+                        "name": p["perspective"],
+                        "perspective": p["perspective"],
+                        "status": p["status"],
+                        "score": p["score"],
+                        "red_months": 0,
+                        "related": (),
+                        "detail": "No OKR this quarter is aligned to this perspective.",
+                    }
+                )
+    return _frame(rows, ATTENTION_COLUMNS)
+
+
+def _calculations(
+    objectives: pd.DataFrame,
+    perspectives: pd.DataFrame,
+    departments: pd.DataFrame,
+    organisation: pd.DataFrame,
+    okr_objs: pd.DataFrame,
+    okr_depts: pd.DataFrame,
+    tree: _Tree,
+) -> pd.DataFrame:
+    rows: list[dict[str, Any]] = []
+    for o in objectives.to_dict("records"):
+        rows.append(
+            {
+                "level": "objective",
+                "department_id": o["department_id"],
+                "id": o["objective_id"],
+                "name": o["objective"],
+                "formula": o["formula"],
+                "score": o["score"],
+                "status": o["status"],
+            }
+        )
+    for p in perspectives.to_dict("records"):
+        rows.append(
+            {
+                "level": "perspective",
+                "department_id": p["department_id"],
+                "id": p["perspective"],
+                "name": p["perspective"],
+                "formula": p["formula"],
+                "score": p["score"],
+                "status": p["status"],
+            }
+        )
+    for d in departments.to_dict("records"):
+        rows.append(
+            {
+                "level": "department",
+                "department_id": d["department_id"],
+                "id": d["department_id"],
+                "name": d["department"],
+                "formula": d["formula"],
+                "score": d["score"],
+                "status": d["status"],
+            }
+        )
+    for o in organisation.to_dict("records"):
+        rows.append(
+            {
+                "level": "organisation",
+                "department_id": ORG,
+                "id": ORG,
+                "name": o["name"],
+                "formula": o["formula"],
+                "score": o["score"],
+                "status": o["status"],
+            }
+        )
+    for o in okr_objs.to_dict("records"):
+        rows.append(
+            {
+                "level": "okr-objective",
+                "department_id": o["department_id"],
+                "id": o["okr_objective_id"],
+                "name": o["okr_objective"],
+                "formula": o["formula"],
+                "score": o["score"],
+                "status": o["grade"],
+            }
+        )
+    for d in okr_depts.to_dict("records"):
+        rows.append(
+            {
+                "level": "okr-department",
+                "department_id": d["department_id"],
+                "id": d["department_id"],
+                "name": tree.names.get(d["department_id"], d["department_id"]),
+                "formula": d["formula"],
+                "score": d["score"],
+                "status": d["grade"],
+            }
+        )
+    return _frame(rows, CALCULATION_COLUMNS)
+
+
+def _frame(rows: list[dict[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=list(columns))
