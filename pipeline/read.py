@@ -166,11 +166,18 @@ def _to_raw_sheet(name: str, rows: list[list[Any]], flags: dict[str, str]) -> Ra
             keep.append(i)
     records = []
     index = []
-    for offset, row in enumerate(rows[1:], start=2):
+    # Flags in columns without a header (scratch work beside the table) make no data row.
+    kept_letters = set(letters.values())
+    flagged_rows = {_row_of(ref) for ref in flags if ref.rstrip("0123456789") in kept_letters}
+    # Calamine's range ends at the last cell with a value, so a trailing row holding only a
+    # broken formula lies beyond `rows`: walk far enough to keep it.
+    last_row = max(len(rows), max(flagged_rows, default=0))
+    for offset in range(2, last_row + 1):
+        row = rows[offset - 1] if offset <= len(rows) else []
         values = [row[i] if i < len(row) else None for i in keep]
         # A row is data if any kept cell holds something, or a flagged cell sits on it.
-        if any(v is not None and not (isinstance(v, str) and not v.strip()) for v in values) or any(
-            _row_of(ref) == offset for ref in flags
+        if offset in flagged_rows or any(
+            v is not None and not (isinstance(v, str) and not v.strip()) for v in values
         ):
             records.append(values)
             index.append(offset)
