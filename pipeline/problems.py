@@ -74,6 +74,13 @@ CATALOGUE: dict[str, Kind] = {
         "Another workbook for {detail} has a later Submitted on date; this one is ignored.",
         "Nothing to do if the newer file is the right one.",
     ),
+    "stale-submission": Kind(
+        WARNING,
+        "Stale data shown",
+        "No accepted workbook this period: the pack shows the last accepted "
+        "submission of {detail}, file {value}, marked stale.",
+        "Re-submit a corrected workbook for this period.",
+    ),
     "missing-submission": Kind(
         WARNING,
         "No submission",

@@ -135,8 +135,13 @@ def validate(
     config: Config,
     period: str,
     unreadable: Sequence[Unreadable] = (),
+    known_ids: frozenset[str] = frozenset(),
 ) -> Validated:
-    """Check every workbook against the contract and each other; keep the accepted ones."""
+    """Check every workbook against the contract and each other; keep the accepted ones.
+
+    `known_ids` are objective and KPI IDs of other submissions that references may name
+    (used when one department's earlier workbook is re-checked on its own).
+    """
     months = contract.fiscal_year_months(period, config.organisation.fiscal_year_start)
     candidates = [_check_submission(raw, config) for raw in workbooks]
     current = _select_current(candidates, config, period)
@@ -148,7 +153,7 @@ def validate(
     frames = {name: _concat(typed.get(name, []), spec) for name, spec in _specs(months).items()}
     cross: list[Problem] = []
     cross += _schema_problems(frames, months, locator, current)
-    cross += _cross_checks(frames, config, period, months, locator, current)
+    cross += _cross_checks(frames, config, period, months, locator, known_ids)
     by_file: dict[str, list[Problem]] = defaultdict(list)
     for prob in cross:
         by_file[prob.file].append(prob)
@@ -570,7 +575,7 @@ def _cross_checks(
     period: str,
     months: tuple[str, ...],
     locator: _Locator,
-    current: list[_Candidate],
+    known_ids: frozenset[str],
 ) -> list[Problem]:
     out: list[Problem] = []
     objectives = frames[Sheet.OBJECTIVES]
@@ -607,8 +612,10 @@ def _cross_checks(
     all_objectives = set(objectives["objective_id"].dropna())
     objective_depts = objectives.groupby("department_id")["objective_id"].agg(set).to_dict()
     corp_objectives = set().union(*(objective_depts.get(c, set()) for c in corporate))
+    corp_objectives |= known_ids
+    all_objectives |= known_ids
     kpi_depts = kpis.groupby("department_id")["kpi_id"].agg(set).to_dict()
-    corp_kpis = set().union(*(kpi_depts.get(c, set()) for c in corporate))
+    corp_kpis = set().union(*(kpi_depts.get(c, set()) for c in corporate)) | known_ids
 
     def visible_objectives(dept: str) -> set[str]:
         return objective_depts.get(dept, set()) | corp_objectives
@@ -890,4 +897,75 @@ def _problem_order(prob: Problem) -> tuple:
         len(letters),
         letters,
         prob.code,
+    )
+
+
+def with_stale(current: Validated, fallbacks: Sequence[Validated]) -> Validated:
+    """Add earlier accepted submissions for departments with none this period, marked stale.
+
+    Each fallback was validated in its own period. Its monthly actuals are kept only where
+    the month falls in this fiscal year, so a stale figure never fills the current month of
+    a new year by accident; scoring then shows what is known and No data for the rest.
+    """
+    if not fallbacks:
+        return current
+    frames: dict[str, list[pd.DataFrame]] = defaultdict(list)
+    problems = list(current.problems)
+    month_index = {m: i for i, m in enumerate(current.months, start=1)}
+    for old in fallbacks:
+        subs = old.submissions.copy()
+        subs["stale"] = True
+        frames["submissions"].append(subs)
+        for name in ("objectives", "kpis", "key_results", "checkins", "initiatives"):
+            frames[name].append(getattr(old, name))
+        actuals = old.actuals[old.actuals["month"].isin(month_index)].copy()
+        actuals["month_index"] = actuals["month"].map(month_index).astype(int)
+        present = set(zip(actuals["kpi_id"], actuals["month"], strict=True))
+        # Months of this fiscal year the old file did not cover are blank, never zero.
+        blanks = [
+            (row.department_id, row.kpi_id, m, i, float("nan"))
+            for row in old.kpis.itertuples()
+            for m, i in month_index.items()
+            if (row.kpi_id, m) not in present
+        ]
+        filler = pd.DataFrame(blanks, columns=actuals.columns)
+        frames["actuals"].append(
+            pd.concat([actuals, filler], ignore_index=True) if blanks else actuals
+        )
+        for sub in subs.itertuples():
+            problems.append(
+                problem(
+                    "stale-submission",
+                    "",
+                    department=sub.department_id,
+                    value=sub.file,
+                    detail=f"{sub.department_id} (period {sub.period})",
+                )
+            )
+    stale_depts = {d for old in fallbacks for d in old.submissions["department_id"]}
+
+    def merged(name: str) -> pd.DataFrame:
+        parts = [getattr(current, name), *frames[name]]
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return getattr(current, name)
+        out = pd.concat(parts, ignore_index=True)
+        if name == "actuals":
+            out = out.sort_values(["department_id", "kpi_id", "month_index"], kind="stable")
+            out = out.reset_index(drop=True)
+        return out
+
+    return Validated(
+        period=current.period,
+        months=current.months,
+        submissions=merged("submissions"),
+        objectives=merged("objectives"),
+        kpis=merged("kpis"),
+        actuals=merged("actuals"),
+        key_results=merged("key_results"),
+        checkins=merged("checkins"),
+        initiatives=merged("initiatives"),
+        files=current.files,
+        missing=tuple(d for d in current.missing if d not in stale_depts),
+        problems=sorted(problems, key=_problem_order),
     )

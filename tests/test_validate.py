@@ -429,3 +429,37 @@ def test_libreoffice_resaved_workbook_validates_like_the_original(tmp_path):
         left = getattr(a, name).drop(columns=["file"], errors="ignore")
         right = getattr(b, name).drop(columns=["file"], errors="ignore")
         assert left.equals(right), name
+
+
+def test_rejected_department_falls_back_to_its_last_accepted_submission_marked_stale(tmp_path):
+    """FIN's October file is rejected: September's archived data is used, marked stale."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    config = make_config(tmp_path)
+    for dept in ("FIN", "OPS"):
+        rows = _valid_rows(dept)
+        for kpi in rows["kpis"]:
+            kpi.pop("2026-10")
+        make_workbook(inbox, dept, "2026-09", config=config, **rows)
+    september = check(config, "2026-09")
+    assert set(september.validated.submissions["department_id"]) == {"FIN", "OPS"}
+
+    broken = _valid_rows("FIN")
+    broken["kpis"][0]["Perspective"] = "Money"
+    make_workbook(inbox, "FIN", "2026-10", config=config, **broken)
+    make_workbook(inbox, "OPS", "2026-10", config=config, **_valid_rows("OPS"))
+    v = check(config, "2026-10").validated
+    subs = v.submissions.set_index("department_id")
+    assert subs.loc["FIN", ["stale", "period", "file"]].tolist() == [
+        True,
+        "2026-09",
+        "FIN-2026-09.xlsx",
+    ]
+    assert not subs.loc["OPS", "stale"]
+    assert "FIN" not in v.missing
+    (stale,) = [p for p in v.problems if p.code == "stale-submission"]
+    assert stale.department == "FIN" and "period 2026-09" in stale.message
+    fin = v.actuals[v.actuals["kpi_id"] == "FIN-K1"].set_index("month")["value"]
+    assert fin["2026-09"] == 0.42
+    assert math.isnan(fin["2026-10"])
+    assert len(fin) == 12
