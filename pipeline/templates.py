@@ -429,7 +429,10 @@ def _write_submission(
         else:
             value.protection = UNLOCKED
             value.fill = INPUT_FILL
-        required = "Required. " if spec.required else "Optional. "
+        if spec.header == SubmissionField.TEMPLATE_VERSION:
+            required = "Locked. "
+        else:
+            required = "Required. " if spec.required else "Optional. "
         note = ws.cell(row=row, column=3, value=required + spec.help)
         note.font = HELP_FONT
         note.alignment = wrap
