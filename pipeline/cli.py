@@ -20,7 +20,8 @@ from pipeline.contract import parse_period
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
-console = Console(highlight=False)
+# Piped output (logs, CI) gets a wide fixed width so tables don't fold cell references.
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True, highlight=False)
 
 

@@ -14,6 +14,7 @@ from pipeline.inbox import archive_and_record, discover, ledger_rows
 from pipeline.lint import advise
 from pipeline.read import RawWorkbook, UnreadableWorkbook, file_sha256, read_workbook
 from pipeline.render.databook import write_databook
+from pipeline.render.pack import write_pack
 from pipeline.render.validation import (
     validation_summary as summarise_validation,
 )
@@ -200,8 +201,6 @@ def build_report(
     on_step: StepCallback = _quiet,
 ) -> ReportOutputs:
     """The whole flow: the board pack (PDF + HTML), the data book and validation results."""
-    from pipeline.render.pack import write_pack  # noqa: PLC0415 (until the pack lands)
-
     result = score_inbox(config, period, out, on_step)
     validated = result.checked.validated
     on_step("Rendering the board pack", 0, 1)

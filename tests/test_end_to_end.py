@@ -107,3 +107,25 @@ def test_demo_command_regenerates_the_same_data(tmp_path):
     assert result.exit_code == 0, result.output
     for original in sorted((DEMO_CONFIG.parent / "inbox").glob("*.xlsx")):
         assert (copy / "inbox" / original.name).read_bytes() == original.read_bytes()
+
+
+def test_report_command_builds_every_output_for_the_demo(tmp_path):
+    """`scorecard report` on a copy of the demo writes the pack, data book and validation."""
+    copy = tmp_path / "demo"
+    shutil.copytree(DEMO_CONFIG.parent, copy, ignore=shutil.ignore_patterns("reports", "archive"))
+    result = CliRunner().invoke(main, ["report", "--config", str(copy / "scorecard.toml")])
+    assert result.exit_code == 0, result.output
+    out = copy / "reports" / "2026-10"
+    assert sorted(p.name for p in out.iterdir() if p.is_file()) == [
+        "board-pack-2026-10.html",
+        "board-pack-2026-10.pdf",
+        "scorecard-2026-10.xlsx",
+        "validation-2026-10.html",
+        "validation-2026-10.json",
+    ]
+    assert "Board pack:" in result.output and "pages)" in result.output
+    archived = sorted(p.name for p in (copy / "archive").iterdir())
+    assert len([n for n in archived if n.endswith(".xlsx")]) == 10
+    assert "ledger.sqlite" in archived
+    status = CliRunner().invoke(main, ["status", "--config", str(copy / "scorecard.toml")])
+    assert status.exit_code == 0 and "CORP-2026-10.xlsx" in status.output
