@@ -183,3 +183,77 @@ def make_validated(
 def _frame(rows: list[dict[str, Any]], name: str) -> pd.DataFrame:
     columns = COLUMNS[name]
     return pd.DataFrame([{c: r.get(c) for c in columns} for r in rows], columns=list(columns))
+
+
+def seed_rows() -> dict[str, list[dict]]:
+    """The seed example \"SaaS customer retention\": Customer success, November 2026.
+
+    8 KPIs across the four perspectives and one OKR objective with three KRs (NPS 42 -> 55,
+    churn 4.2 % -> 2.8 %, 90-day adoption 25 % -> 45 %); hand-computed scores are in
+    tests/test_score.py, and tests/test_pack.py checks they reach the PDF.
+    """
+    months = [f"2026-{m:02d}" for m in range(1, 13)]
+
+    def nov(value, oct_value=None):
+        return {"2026-10": oct_value, "2026-11": value}
+
+    objectives = [
+        {"objective_id": "CS-F1", "perspective": "Financial",
+         "objective": "Grow net revenue retention"},
+        {"objective_id": "CS-C1", "perspective": "Customer", "objective": "Keep customers longer",
+         "contributes_to": "CS-F1"},
+        {"objective_id": "CS-P1", "perspective": "Internal Process",
+         "objective": "Onboard customers fast", "contributes_to": "CS-C1"},
+        {"objective_id": "CS-L1", "perspective": "Learning & Growth",
+         "objective": "A skilled success team", "contributes_to": "CS-P1"},
+    ]  # fmt: skip
+    kpis = [
+        {"kpi_id": "CS-K1", "objective_id": "CS-F1", "perspective": "Financial",
+         "kpi": "Net revenue retention", "unit": "%", "target": 1.10, "red_threshold": 1.00,
+         "actuals": nov(1.05)},
+        {"kpi_id": "CS-K2", "objective_id": "CS-F1", "perspective": "Financial",
+         "kpi": "Expansion revenue", "unit": "EUR", "aggregation": "Sum", "target": 1_200_000,
+         "actuals": {m: 100_000 for m in months[:11]}},
+        {"kpi_id": "CS-K3", "objective_id": "CS-C1", "perspective": "Customer",
+         "kpi": "Net Promoter Score", "unit": "score", "target": 55, "red_threshold": 40,
+         "actuals": nov(49, 47)},
+        {"kpi_id": "CS-K4", "objective_id": "CS-C1", "perspective": "Customer",
+         "kpi": "Monthly logo churn", "unit": "%", "direction": "Lower is better",
+         "aggregation": "Average", "target": 0.028, "red_threshold": 0.042,
+         "actuals": {m: 0.035 for m in months[:11]}},
+        {"kpi_id": "CS-K5", "objective_id": "CS-P1", "perspective": "Internal Process",
+         "kpi": "Days to first value", "unit": "days", "direction": "Lower is better",
+         "target": 14, "actuals": nov(15.5, 16), "commentary": "Two large go-lives slipped."},
+        {"kpi_id": "CS-K6", "objective_id": "CS-P1", "perspective": "Internal Process",
+         "kpi": "Support tickets per new customer", "direction": "Within range", "target": 2,
+         "target_max": 4, "actuals": nov(4.3)},
+        {"kpi_id": "CS-K7", "objective_id": "CS-L1", "perspective": "Learning & Growth",
+         "kpi": "Training hours per CSM", "unit": "hours", "aggregation": "Sum", "target": 48,
+         "actuals": {m: 4 for m in months[:10]}},
+        {"kpi_id": "CS-K8", "objective_id": "CS-L1", "perspective": "Learning & Growth",
+         "kpi": "Certified CSMs", "unit": "%", "target": 0.8, "red_threshold": 0.5,
+         "actuals": nov(0.8)},
+    ]  # fmt: skip
+    key_results = [
+        {"okr_objective_id": "CS-OKR1", "okr_objective": "Customers love us and stay",
+         "kr_id": "CS-KR1", "key_result": "Raise NPS from 42 to 55", "type": "Increase to",
+         "unit": "score", "baseline": 42, "target": 55, "current": 47, "aligned_to": "CS-K3"},
+        {"okr_objective_id": "CS-OKR1", "okr_objective": "Customers love us and stay",
+         "kr_id": "CS-KR2", "key_result": "Cut monthly churn from 4.2% to 2.8%",
+         "type": "Decrease to", "unit": "%", "baseline": 0.042, "target": 0.028,
+         "current": 0.035, "confidence": 5, "aligned_to": "CS-K4"},
+        {"okr_objective_id": "CS-OKR1", "okr_objective": "Customers love us and stay",
+         "kr_id": "CS-KR3", "key_result": "Lift 90-day adoption from 25% to 45%",
+         "type": "Increase to", "unit": "%", "baseline": 0.25, "target": 0.45,
+         "current": 0.30, "confidence": 4, "aligned_to": "CS-P1"},
+    ]  # fmt: skip
+    checkins = [
+        {"kr_id": "CS-KR1", "date": "2026-10-15", "value": 45, "confidence": 6},
+        {"kr_id": "CS-KR1", "date": "2026-11-20", "value": 49, "confidence": 7},
+    ]
+    return {
+        "objectives": [{"department_id": "CS", **o} for o in objectives],
+        "kpis": [{"department_id": "CS", **k} for k in kpis],
+        "key_results": [{"department_id": "CS", "quarter": "2026-Q4", **k} for k in key_results],
+        "checkins": [{"department_id": "CS", **c} for c in checkins],
+    }
