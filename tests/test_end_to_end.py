@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from collections import Counter
 from pathlib import Path
 
+import openpyxl
 import pytest
 from click.testing import CliRunner
 
@@ -129,3 +131,42 @@ def test_report_command_builds_every_output_for_the_demo(tmp_path):
     assert "ledger.sqlite" in archived
     status = CliRunner().invoke(main, ["status", "--config", str(copy / "scorecard.toml")])
     assert status.exit_code == 0 and "CORP-2026-10.xlsx" in status.output
+
+
+def test_mistakes_typed_into_a_demo_workbook_are_named_and_the_rest_accepted(tmp_path):
+    """Wrong perspective, text in a number, unknown objective, duplicate KPI ID: each named."""
+    copy = tmp_path / "demo"
+    shutil.copytree(DEMO_CONFIG.parent, copy, ignore=shutil.ignore_patterns("reports", "archive"))
+    fin = copy / "inbox" / "FIN-2026-10.xlsx"
+    book = openpyxl.load_workbook(fin)
+    kpis = book["KPIs"]
+    kpis["C2"] = "Finance"  # not a perspective
+    kpis["H3"] = "twelve million"  # text in a number cell
+    kpis["B4"] = "FIN-O99"  # no such objective
+    kpis["A5"] = "FIN-K01"  # duplicate KPI ID
+    book.save(fin)
+    result = CliRunner().invoke(
+        main, ["validate", "--config", str(copy / "scorecard.toml"), "--json"]
+    )
+    assert result.exit_code == 1
+    data = json.loads(result.output)
+    by_file = {f["file"]: f for f in data["files"]}
+    assert by_file["FIN-2026-10.xlsx"]["status"] == "rejected"
+    errors = [
+        (p["cell"], p["code"])
+        for p in by_file["FIN-2026-10.xlsx"]["problems"]
+        if p["severity"] == "error"
+    ]
+    assert errors == [
+        ("KPIs!A2", "duplicate-id"),
+        ("KPIs!C2", "not-in-list"),
+        ("KPIs!H3", "not-a-number"),
+        ("KPIs!B4", "unknown-objective"),
+        ("KPIs!A5", "duplicate-id"),
+    ]
+    hints = {p["code"]: p["hint"] for p in by_file["FIN-2026-10.xlsx"]["problems"]}
+    assert hints["unknown-objective"] == "Use an Objective ID from the Objectives sheet."
+    others = [f for name, f in by_file.items() if name != "FIN-2026-10.xlsx"]
+    assert len(others) == 9 and all(f["status"] == "accepted" for f in others)
+    feedback = copy / "reports" / "2026-10" / "feedback" / "FIN-2026-10-feedback.xlsx"
+    assert "not-a-number" in openpyxl.load_workbook(feedback)["KPIs"]["H3"].comment.text
