@@ -230,7 +230,7 @@ CALCULATION_COLUMNS = ("level", "department_id", "id", "name", "formula", "score
 # --- small numeric helpers ----------------------------------------------------------------
 
 
-def _nan(x: Any) -> bool:
+def is_blank(x: Any) -> bool:
     """True for None, NaN and pandas NA: a blank is never zero."""
     if x is None:
         return True
@@ -241,7 +241,7 @@ def _nan(x: Any) -> bool:
 
 
 def _f(x: Any) -> float:
-    return math.nan if _nan(x) else float(x)
+    return math.nan if is_blank(x) else float(x)
 
 
 def clamp01(x: float) -> float:
@@ -259,7 +259,7 @@ def ids(value: Any) -> tuple[str, ...]:
     """A tuple of IDs from a tuple/list or a comma-separated string; () when blank."""
     if isinstance(value, str):
         return tuple(part.strip() for part in value.split(",") if part.strip())
-    if _nan(value) if not isinstance(value, tuple | list) else False:
+    if is_blank(value) if not isinstance(value, tuple | list) else False:
         return ()
     return tuple(str(v).strip() for v in value if str(v).strip())
 
@@ -289,7 +289,7 @@ def roll_up(inputs: Iterable[tuple[str, float, float]]) -> RollUp:
     The formula names every input so the sum can be checked by hand, e.g.
     "(K1 1.000×2 + K2 0.500×1) / 3 = 0.833; no data: K3".
     """
-    items = tuple((str(i), _f(s), 1.0 if _nan(w) else float(w)) for i, s, w in inputs)
+    items = tuple((str(i), _f(s), 1.0 if is_blank(w) else float(w)) for i, s, w in inputs)
     scored = [(i, s, w) for i, s, w in items if not math.isnan(s)]
     missing = [i for i, s, _ in items if math.isnan(s)]
     counted = [(i, s, w) for i, s, w in scored if w > 0]
@@ -316,7 +316,7 @@ def roll_up(inputs: Iterable[tuple[str, float, float]]) -> RollUp:
 
 def rollup_status(score: float, scoring: Scoring) -> str:
     """Green / Amber / Red by rollup_green_at / rollup_amber_at; No data for NaN."""
-    if _nan(score):
+    if is_blank(score):
         return NO_DATA
     if score >= scoring.rollup_green_at:
         return GREEN
@@ -327,7 +327,7 @@ def rollup_status(score: float, scoring: Scoring) -> str:
 
 def okr_grade(score: float, scoring: Scoring) -> str:
     """Green / Amber / Red by okr_green_at / okr_amber_at; No data for NaN."""
-    if _nan(score):
+    if is_blank(score):
         return NO_DATA
     if score >= scoring.okr_green_at:
         return GREEN
@@ -338,9 +338,9 @@ def okr_grade(score: float, scoring: Scoring) -> str:
 
 def trend(score: float, prev_score: float) -> str:
     """up / down / flat versus last month; new when last month had no score; '' when now none."""
-    if _nan(score):
+    if is_blank(score):
         return ""
-    if _nan(prev_score):
+    if is_blank(prev_score):
         return "new"
     if abs(score - prev_score) <= _SNAP:
         return "flat"
@@ -377,7 +377,7 @@ def default_red(target: float, direction: str, tolerance: float) -> float:
 
 def directional_score(actual: float, target: float, red: float, direction: str) -> float:
     """clamp((actual - red) / (target - red), 0, 1); target == red: 1 if met, else 0."""
-    if _nan(actual) or _nan(target) or _nan(red):
+    if is_blank(actual) or is_blank(target) or is_blank(red):
         return math.nan
     if target == red:
         met = actual <= target if direction == LOWER else actual >= target
@@ -389,7 +389,7 @@ def range_red_distances(
     low: float, high: float, red_threshold: float, tolerance: float
 ) -> tuple[float, float]:
     """How far below `low` and above `high` the KPI turns Red (see Decisions)."""
-    if not _nan(red_threshold):
+    if not is_blank(red_threshold):
         d = min(abs(red_threshold - low), abs(red_threshold - high))
         return d, d
     width = tolerance * (high - low)
@@ -400,7 +400,7 @@ def range_red_distances(
 
 def range_score(actual: float, low: float, high: float, below: float, above: float) -> float:
     """1 inside [low, high]; outside, linear down to 0 at the red distance from the bound."""
-    if _nan(actual) or _nan(low) or _nan(high):
+    if is_blank(actual) or is_blank(low) or is_blank(high):
         return math.nan
     if low <= actual <= high:
         return 1.0
@@ -412,7 +412,7 @@ def range_score(actual: float, low: float, high: float, below: float, above: flo
 
 def kpi_status(score: float) -> str:
     """Green when the target is met (1), Red at or beyond red (0), Amber between."""
-    if _nan(score):
+    if is_blank(score):
         return NO_DATA
     if score >= 1:
         return GREEN
@@ -457,23 +457,27 @@ def evaluate_kpi(
         )
         red_low, red_high = target_ytd - below, target_max_ytd + above
         score = range_score(actual, target_ytd, target_max_ytd, below, above)
-        if _nan(actual) or _nan(target_ytd):
+        if is_blank(actual) or is_blank(target_ytd):
             variance = reference = math.nan
         elif actual < target_ytd:
             variance, reference = actual - target_ytd, target_ytd
-        elif not _nan(target_max_ytd) and actual > target_max_ytd:
+        elif not is_blank(target_max_ytd) and actual > target_max_ytd:
             variance, reference = actual - target_max_ytd, target_max_ytd
         else:
             variance, reference = 0.0, target_ytd
     else:
         full_red = (
-            red_threshold if not _nan(red_threshold) else default_red(target, direction, tolerance)
+            red_threshold
+            if not is_blank(red_threshold)
+            else default_red(target, direction, tolerance)
         )
         red = full_red * phase
         score = directional_score(actual, target_ytd, red, direction)
         variance, reference = actual - target_ytd, target_ytd
     variance_pct = (
-        variance / abs(reference) if not _nan(variance) and reference not in (0, 0.0) else math.nan
+        variance / abs(reference)
+        if not is_blank(variance) and reference not in (0, 0.0)
+        else math.nan
     )
     return KpiResult(
         actual, target_ytd, target_max_ytd, red, red_low, red_high, score, variance, variance_pct
@@ -557,7 +561,7 @@ def score_kpis(
                 "red_months": red_months,
                 "series": tuple(None if math.isnan(v) else v for v in values),
                 "commentary": kpi.get("commentary", "") or "",
-                "weight": 1.0 if _nan(kpi.get("weight")) else float(kpi["weight"]),
+                "weight": 1.0 if is_blank(kpi.get("weight")) else float(kpi["weight"]),
                 "aligned_okrs": (),
             }
         )
@@ -616,7 +620,7 @@ def score_key_results(
             checkins.get("confidence", pd.Series([math.nan] * len(checkins))),
             strict=True,
         ):
-            if _nan(when):
+            if is_blank(when):
                 continue
             day = pd.Timestamp(when).date()
             if day <= as_of:
@@ -627,7 +631,7 @@ def score_key_results(
         usable = [c for c in checks if not math.isnan(c[1])]
         if usable:
             current, source = usable[-1][1], "check-in"
-        elif not _nan(kr.get("current")):
+        elif not is_blank(kr.get("current")):
             current, source = float(kr["current"]), "sheet"
         else:
             current, source = math.nan, ""
@@ -666,7 +670,7 @@ def score_key_results(
                     (d.isoformat(), v, None if math.isnan(c) else c) for d, v, c in checks
                 ),
                 "aligned_to": kr.get("aligned_to", "") or "",
-                "weight": 1.0 if _nan(kr.get("weight")) else float(kr["weight"]),
+                "weight": 1.0 if is_blank(kr.get("weight")) else float(kr["weight"]),
                 "owner": kr.get("owner", "") or "",
                 "reflection": kr.get("reflection", "") or "",
                 "current_quarter": kr["quarter"] == this_quarter,
@@ -683,7 +687,7 @@ def score_okr_objectives(key_results: pd.DataFrame, scoring: Scoring) -> pd.Data
     groups = key_results.groupby(["department_id", "okr_objective_id"], sort=False)
     for (dept, okr_id), krs in groups:
         result = roll_up(zip(krs["kr_id"], krs["progress"], krs["weight"], strict=True))
-        confidences = [c for c in krs["confidence"] if not _nan(c)]
+        confidences = [c for c in krs["confidence"] if not is_blank(c)]
         rows.append(
             {
                 "department_id": dept,
@@ -881,7 +885,7 @@ def _roll_up_all(
 
 def _weight(objectives: pd.DataFrame, objective_id: str) -> float:
     w = objectives.loc[objectives["objective_id"] == objective_id, "weight"]
-    return 1.0 if w.empty or _nan(w.iloc[0]) else float(w.iloc[0])
+    return 1.0 if w.empty or is_blank(w.iloc[0]) else float(w.iloc[0])
 
 
 # --- the whole scoring run ----------------------------------------------------------------

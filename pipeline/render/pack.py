@@ -35,7 +35,15 @@ from pipeline.contract import PERSPECTIVES, parse_period, period_end
 from pipeline.problems import ERROR, Problem
 from pipeline.render import charts
 from pipeline.render.charts import STATUS_SYMBOLS
-from pipeline.score import DERIVE_AFTER_MONTHS, ORG, PACE, Scored, okr_grade, rollup_status
+from pipeline.score import (
+    DERIVE_AFTER_MONTHS,
+    ORG,
+    PACE,
+    Scored,
+    is_blank,
+    okr_grade,
+    rollup_status,
+)
 from pipeline.validate import Validated
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -83,15 +91,6 @@ class PackPaths:
 # --- formatting ------------------------------------------------------------------------------
 
 
-def _nan(x: Any) -> bool:
-    if x is None:
-        return True
-    try:
-        return bool(pd.isna(x))
-    except (TypeError, ValueError):
-        return False
-
-
 def _round_half_up(x: float, decimals: int = 0) -> float:
     """Round half away from zero (0.125 -> 13%, as a reader rounds), not half to even."""
     factor = 10**decimals
@@ -101,7 +100,7 @@ def _round_half_up(x: float, decimals: int = 0) -> float:
 
 def fmt_score(x: Any) -> str:
     """A 0..1 score as a whole percentage: 0.8333 -> "83%"; blank -> "—"."""
-    if _nan(x):
+    if is_blank(x):
         return "—"
     return f"{_round_half_up(float(x) * 100):.0f}%"
 
@@ -115,7 +114,7 @@ def _number(x: float, decimals: int, strip: bool = False) -> str:
 
 def unit_kind(unit: Any) -> str:
     """percent / currency / count / duration / score / ratio / other / none."""
-    u = "" if _nan(unit) else str(unit).strip()
+    u = "" if is_blank(unit) else str(unit).strip()
     if not u:
         return "none"
     if u == "%":
@@ -135,10 +134,10 @@ def unit_kind(unit: Any) -> str:
 
 def fmt_value(x: Any, unit: Any) -> str:
     """A value in its unit: 0.42 % -> "42.0%", EUR -> "EUR 1,234", days -> "4.5 days"."""
-    if _nan(x):
+    if is_blank(x):
         return "—"
     x = float(x)
-    u = "" if _nan(unit) else str(unit).strip()
+    u = "" if is_blank(unit) else str(unit).strip()
     kind = unit_kind(u)
     if kind == "percent":
         return _number(x * 100, 1) + "%"
@@ -162,10 +161,10 @@ def fmt_variance(x: Any, unit: Any) -> str:
 
     A difference that rounds to zero is shown as "±0", never as "−0.0".
     """
-    if _nan(x):
+    if is_blank(x):
         return "—"
     x = float(x)
-    u = "" if _nan(unit) else str(unit).strip()
+    u = "" if is_blank(unit) else str(unit).strip()
     percent = unit_kind(u) == "percent"
     text = f"{_number(abs(x) * 100, 1)} pp" if percent else fmt_value(abs(x), u)
     number = text.replace(u, "") if u and not percent else text  # digits of the unit aside
@@ -176,7 +175,7 @@ def fmt_variance(x: Any, unit: Any) -> str:
 
 def fmt_pct_change(x: Any) -> str:
     """A relative variance: 0.045 -> "+4.5%" ("±0.0%" when it rounds to zero)."""
-    if _nan(x):
+    if is_blank(x):
         return ""
     x = float(x)
     text = _number(abs(x) * 100, 1)
@@ -185,12 +184,12 @@ def fmt_pct_change(x: Any) -> str:
 
 
 def fmt_money(x: Any, currency: str) -> str:
-    return "—" if _nan(x) else f"{currency} {_number(float(x), 0)}"
+    return "—" if is_blank(x) else f"{currency} {_number(float(x), 0)}"
 
 
 def fmt_date(d: Any, short: bool = False) -> str:
     """6 November 2026 (short: 6 Nov 2026); blank -> "—"."""
-    if _nan(d) or d == "":
+    if is_blank(d) or d == "":
         return "—"
     if isinstance(d, str):
         try:
@@ -221,11 +220,11 @@ def trend_view(trend: Any, prev_score: Any = math.nan, score: Any = math.nan) ->
     """Arrow, words and "↑ from 74%" text; a change too small to show in whole percent
     is drawn flat, so the page never says "↓ from 78%" next to a score of 78%."""
     key = trend if trend in TRENDS else ""
-    if key in ("up", "down") and not _nan(score) and fmt_score(score) == fmt_score(prev_score):
+    if key in ("up", "down") and not is_blank(score) and fmt_score(score) == fmt_score(prev_score):
         key = "flat"
     arrow, words = TRENDS[key]
     text = ""
-    if key in ("up", "down", "flat") and not _nan(prev_score):
+    if key in ("up", "down", "flat") and not is_blank(prev_score):
         text = f"{arrow} from {fmt_score(prev_score)}"
     elif key == "new":
         text = "new this month"
@@ -233,7 +232,7 @@ def trend_view(trend: Any, prev_score: Any = math.nan, score: Any = math.nan) ->
 
 
 def _text(x: Any) -> str:
-    return "" if _nan(x) else str(x)
+    return "" if is_blank(x) else str(x)
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -324,7 +323,7 @@ def _method(scored: Scored, config: Config) -> dict[str, str]:
         "okr_green_at": pct(s.okr_green_at),
         "okr_amber_at": pct(s.okr_amber_at),
         "pace": _number(PACE, 2, strip=True),
-        "expected": fmt_score(expected) if not _nan(expected) else "the share elapsed",
+        "expected": fmt_score(expected) if not is_blank(expected) else "the share elapsed",
         "period_end": fmt_date(period_end(scored.period)),
     }
 
@@ -404,11 +403,11 @@ def _okr_summary(scored: Scored, config: Config) -> dict[str, Any]:
     objs = objs[objs["current_quarter"].astype(bool)] if len(objs) else objs
     krs = scored.key_results
     krs = krs[krs["current_quarter"].astype(bool)] if len(krs) else krs
-    scores = [float(s) for s in objs["score"] if not _nan(s)] if len(objs) else []
+    scores = [float(s) for s in objs["score"] if not is_blank(s)] if len(objs) else []
     average = sum(scores) / len(scores) if scores else math.nan
     known = krs[~krs["progress"].isna()] if len(krs) else krs
     behind = int(known["behind_pace"].astype(bool).sum()) if len(known) else 0
-    confidences = [float(c) for c in krs["confidence"] if not _nan(c)] if len(krs) else []
+    confidences = [float(c) for c in krs["confidence"] if not is_blank(c)] if len(krs) else []
     grades = list(objs["grade"]) if len(objs) else []
     return {
         "present": len(objs) > 0,
@@ -534,7 +533,7 @@ def _submissions(validated: Validated, config: Config, names: Mapping[str, str])
     ]
     configured = [d.id for d in config.departments]
     received = [d for d in configured if d in by_dept and not bool(by_dept[d].get("stale"))]
-    dates = [s["submitted_on"] for s in subs if not _nan(s.get("submitted_on"))]
+    dates = [s["submitted_on"] for s in subs if not is_blank(s.get("submitted_on"))]
     as_of = max((_as_date(d) for d in dates), default=None)
     return {
         "expected": len(configured),
@@ -738,7 +737,7 @@ def _kpi_view(k: Mapping[str, Any], month_index: int | None, spark: bool = True)
 
 
 def _scale(x: Any, factor: float) -> float:
-    return math.nan if _nan(x) else float(x) * factor
+    return math.nan if is_blank(x) else float(x) * factor
 
 
 def _perspective_pages(
@@ -920,7 +919,7 @@ def _department_okrs(scored: Scored, dept: str, fill: str) -> dict[str, Any]:
             unit = _text(k["unit"])
             conf = k["confidence"]
             change = k["confidence_change"]
-            known = not _nan(k["progress"])
+            known = not is_blank(k["progress"])
             rows.append(
                 {
                     "id": _text(k["kr_id"]),
@@ -932,11 +931,11 @@ def _department_okrs(scored: Scored, dept: str, fill: str) -> dict[str, Any]:
                     "progress": fmt_score(k["progress"]),
                     "result": _kr_result(k, unit),
                     "baseline": ""
-                    if k["type"] == "Milestone" or _nan(k["baseline"])
+                    if k["type"] == "Milestone" or is_blank(k["baseline"])
                     else f"from {fmt_value(k['baseline'], unit)}",
-                    "confidence": "—" if _nan(conf) else f"{_number(float(conf), 0)}/10",
+                    "confidence": "—" if is_blank(conf) else f"{_number(float(conf), 0)}/10",
                     "confidence_change": ""
-                    if _nan(change) or float(change) == 0
+                    if is_blank(change) or float(change) == 0
                     else ("+" if change > 0 else MINUS) + _number(abs(float(change)), 0),
                     "expected": fmt_score(k["expected"]),
                     "pace": "No data"
@@ -960,7 +959,7 @@ def _department_okrs(scored: Scored, dept: str, fill: str) -> dict[str, Any]:
                 "score": fmt_score(o["score"]),
                 "grade": status_view(o["grade"]),
                 "confidence": "—"
-                if _nan(o["confidence"])
+                if is_blank(o["confidence"])
                 else _number(float(o["confidence"]), 1) + "/10",
                 "behind": int(o["krs_behind_pace"] or 0),
                 "expected": fmt_score(o["expected"]),
@@ -978,7 +977,7 @@ def _department_okrs(scored: Scored, dept: str, fill: str) -> dict[str, Any]:
 def _kr_result(k: Mapping[str, Any], unit: str) -> str:
     """Current against target; a milestone reads Done / Not done."""
     if k["type"] == "Milestone":
-        if _nan(k["current"]):
+        if is_blank(k["current"]):
             return "—"
         return "Done" if float(k["current"]) >= 1 else "Not done"
     return f"{fmt_value(k['current'], unit)} / {fmt_value(k['target'], unit)}"
@@ -997,7 +996,7 @@ def _initiatives(
         budget, spent = i.get("budget"), i.get("spent")
         share = (
             float(spent) / float(budget)
-            if not _nan(budget) and not _nan(spent) and float(budget) > 0
+            if not is_blank(budget) and not is_blank(spent) and float(budget) > 0
             else math.nan
         )
         obj = objectives.get(_text(i.get("objective_id")))
@@ -1014,8 +1013,8 @@ def _initiatives(
                 "progress": fmt_score(i.get("progress")),
                 "budget": fmt_money(budget, currency),
                 "spent": fmt_money(spent, currency),
-                "spent_share": "" if _nan(share) else fmt_score(share),
-                "over_budget": not _nan(share) and share > 1,
+                "spent_share": "" if is_blank(share) else fmt_score(share),
+                "over_budget": not is_blank(share) and share > 1,
                 "status": status or "—",
                 "symbol": symbol,
                 "css": css,
