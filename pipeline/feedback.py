@@ -12,6 +12,8 @@ from openpyxl.styles import PatternFill
 from pipeline.atomic import replacing
 from pipeline.problems import ERROR, Problem
 
+# A workbook full of mistakes gets its first cells annotated; the report lists them all.
+MAX_ANNOTATED_CELLS = 500
 ERROR_FILL = PatternFill("solid", start_color="FFF4B6B6", end_color="FFF4B6B6")
 WARNING_FILL = PatternFill("solid", start_color="FFFFE3A3", end_color="FFFFE3A3")
 
@@ -25,7 +27,8 @@ def write_feedback(source: Path, problems: list[Problem], out_dir: Path) -> Path
     for prob in problems:
         if prob.cell and "!" in prob.cell:
             sheet, ref = prob.cell.split("!", 1)
-            if ":" not in ref and ref[-1:].isdigit():
+            is_cell = ":" not in ref and ref[-1:].isdigit()
+            if is_cell and ((sheet, ref) in located or len(located) < MAX_ANNOTATED_CELLS):
                 located[(sheet, ref)].append(prob)
     if not located:
         return None

@@ -446,22 +446,13 @@ def _type_sheet(
             typed[col.key] = pd.to_datetime(typed[col.key], errors="coerce")
         typed[f"pct_text__{col.key}"] = percent_text[col.key]
     # Cells that failed to parse are already reported: don't report them again as blank.
+    reported = {p.cell for p in cand.problems}
+    letter_of = {col.key: raw_sheet.letters[header_of[col.key]] for col in spec.columns}
     typed["unusable_cells"] = [
-        {
-            col.key
-            for col in spec.columns
-            if _failed(cand, spec.name, raw_sheet, header_of, col.key, r)
-        }
+        {key for key, letter in letter_of.items() if f"{spec.name}!{letter}{r}" in reported}
         for r in typed["row"]
     ]
     return typed
-
-
-def _failed(
-    cand: _Candidate, sheet: str, raw_sheet: RawSheet, header_of: dict[str, str], key: str, row: int
-) -> bool:
-    ref = f"{sheet}!{raw_sheet.letters[header_of[key]]}{row}"
-    return any(p.cell == ref for p in cand.problems)
 
 
 def _parse(raw: Any, col: contract.Column) -> Parsed:
@@ -517,30 +508,48 @@ def _schema_problems(
     for name, spec in _specs(months).items():
         frame = frames[name]
         cases = failures(sheet_schema(spec), frame)
+        if cases.empty:
+            continue
+        # Plain lists: one positional lookup per failure, not a pandas row per failure.
+        files, rows = frame["file"].tolist(), frame["row"].tolist()
+        unusable = frame["unusable_cells"].tolist()
+        columns = {c.key: c for c in spec.columns}
+        places: dict[str, dict[Any, list[str]]] = {}
         for case in cases.itertuples(index=False):
-            row = frame.loc[int(case.index)]
-            key = str(case.column)
-            if key in row["unusable_cells"]:
+            i, key = int(case.index), str(case.column)
+            if key in unusable[i]:
                 continue
             code = BUILTIN_CHECKS.get(str(case.check), str(case.check))
-            col = spec.columns[[c.key for c in spec.columns].index(key)]
-            detail = _detail(code, col, frame, key, row)
+            col = columns[key]
+            if code == "duplicate-id":
+                if key not in places:
+                    places[key] = defaultdict(list)
+                    for value, f, r in zip(frame[key], files, rows, strict=True):
+                        places[key][value].append(f"{f} row {r}")
+                detail = _places(places[key][frame[key].iat[i]])
+            else:
+                detail = _detail(code, col)
             out.append(
                 problem(
                     code,
-                    row["file"],
+                    files[i],
                     sheet=name,
-                    cell=locator.cell(row["file"], name, key, row["row"]),
+                    cell=locator.cell(files[i], name, key, rows[i]),
                     column=col.header,
                     value=_shown(case.failure_case if code != "required-value" else ""),
                     detail=detail,
-                    department=dept_of.get(row["file"], ""),
+                    department=dept_of.get(files[i], ""),
                 )
             )
     return out
 
 
-def _detail(code: str, col: contract.Column, frame: pd.DataFrame, key: str, row: pd.Series) -> str:
+def _places(places: list[str], limit: int = 5) -> str:
+    shown = "; ".join(sorted(places)[:limit])
+    return shown + (f"; and {len(places) - limit} more" if len(places) > limit else "")
+
+
+def _detail(code: str, col: contract.Column) -> str:
     if code == "not-in-list":
         return ", ".join(col.choices)
     if code == "out-of-range":
@@ -549,10 +558,6 @@ def _detail(code: str, col: contract.Column, frame: pd.DataFrame, key: str, row:
             "confidence": "between 0 and 10",
             "weight": "0 or more",
         }.get(col.kind, "in range")
-    if code == "duplicate-id":
-        same = frame[frame[key] == row[key]]
-        places = sorted({f"{r.file} row {r.row}" for r in same.itertuples()})
-        return "; ".join(places)
     if code == "implausible-date":
         return "2000-2100"
     return ""
