@@ -314,26 +314,22 @@ def roll_up(inputs: Iterable[tuple[str, float, float]]) -> RollUp:
     return RollUp(value, len(scored), len(missing), items, formula)
 
 
-def rollup_status(score: float, scoring: Scoring) -> str:
-    """Green / Amber / Red by rollup_green_at / rollup_amber_at; No data for NaN."""
+def _band(score: float, green_at: float, amber_at: float) -> str:
     if is_blank(score):
         return NO_DATA
-    if score >= scoring.rollup_green_at:
+    if score >= green_at:
         return GREEN
-    if score >= scoring.rollup_amber_at:
-        return AMBER
-    return RED
+    return AMBER if score >= amber_at else RED
+
+
+def rollup_status(score: float, scoring: Scoring) -> str:
+    """Green / Amber / Red by rollup_green_at / rollup_amber_at; No data for NaN."""
+    return _band(score, scoring.rollup_green_at, scoring.rollup_amber_at)
 
 
 def okr_grade(score: float, scoring: Scoring) -> str:
     """Green / Amber / Red by okr_green_at / okr_amber_at; No data for NaN."""
-    if is_blank(score):
-        return NO_DATA
-    if score >= scoring.okr_green_at:
-        return GREEN
-    if score >= scoring.okr_amber_at:
-        return AMBER
-    return RED
+    return _band(score, scoring.okr_green_at, scoring.okr_amber_at)
 
 
 def trend(score: float, prev_score: float) -> str:

@@ -13,9 +13,7 @@ bytes (fixed document dates and zip timestamps), so regenerating templates is a 
 from __future__ import annotations
 
 import io
-import os
 import re
-import uuid
 import zipfile
 from collections.abc import Iterable
 from copy import copy
@@ -33,6 +31,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.xml.functions import tostring
 
 from pipeline import contract
+from pipeline.atomic import replacing
 from pipeline.config import Config, Department
 from pipeline.contract import Column, Sheet, SheetSpec, SubmissionField
 
@@ -119,7 +118,7 @@ def write_workbook(
     """Write one department's workbook for `period` to `path`; return the path.
 
     Raises ValueError for a bad period, an unknown header in `content` rows or an unknown
-    Submission label. The file appears atomically (temp file + os.replace).
+    Submission label. The file appears atomically (atomic.replacing).
     """
     content = content or WorkbookContent()
     year, month = contract.parse_period(period)
@@ -689,25 +688,15 @@ def _date_validation() -> DataValidation:
 
 
 def _save(wb: Workbook, path: Path, stamp: datetime) -> Path:
-    """Save deterministically and atomically: fixed dates, fixed zip times, os.replace."""
+    """Save deterministically and atomically: fixed dates, fixed zip times, atomic.replacing."""
     buffer = io.BytesIO()
     wb.save(buffer)  # openpyxl stamps `modified` with the current time: put ours back
     wb.properties.modified = stamp
     core = tostring(wb.properties.to_tree())
     data = _normalise_zip(buffer.getvalue(), {"docProps/core.xml": core}, stamp)
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # O_EXCL on a unique name in the target directory; mode 0666 minus the umask, like any
-    # file a user saves (mkstemp would make it 0600, unreadable on a shared drive).
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with replacing(path) as temp:
+        temp.write_bytes(data)
     return path
 
 

@@ -8,7 +8,6 @@ never become a formula (the cell is a string with Excel's quote prefix).
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -20,6 +19,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from pipeline.atomic import replacing
 from pipeline.score import Scored
 
 PERCENT = "0.0%"
@@ -99,15 +99,8 @@ def write_databook(scored: Scored, path: Path) -> Path:
     )
     for title, frame in tables:
         _write_sheet(book.create_sheet(title), frame)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Same directory, so the final move is atomic; a normal open() keeps the umask's mode.
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        book.save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with replacing(path) as temp:
+        book.save(temp)
     return path
 
 

@@ -29,7 +29,7 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
-from pipeline.atomic import replacing
+from pipeline.atomic import replacing, write_text
 from pipeline.config import Config
 from pipeline.contract import PERSPECTIVES, parse_period, period_end
 from pipeline.problems import ERROR, Problem
@@ -1225,8 +1225,7 @@ def write_pack(
     created = datetime.fromisoformat(context["created"].replace("Z", "+00:00"))
     with replacing(pdf_path) as temp, _source_date_epoch(int(created.timestamp())):
         document.write_pdf(temp, pdf_identifier=digest.hexdigest()[:32].encode("ascii"))
-    with replacing(html_path) as temp:
-        temp.write_text(html_twin, encoding="utf-8")
+    write_text(html_path, html_twin)
     return PackPaths(pdf=pdf_path, html=html_path, pages=pages)
 
 
