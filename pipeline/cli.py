@@ -17,6 +17,7 @@ from rich.table import Table
 from pipeline import run
 from pipeline.config import Config, ConfigError, load_config
 from pipeline.contract import parse_period
+from pipeline.vocabulary import FAILED_FILE_STATUSES, FileStatus
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
@@ -91,7 +92,7 @@ def main() -> None:
     help="Folder for the templates (default: workbook_templates beside the config).",
 )
 def templates(config_path: str, period: str | None, out: Path | None) -> None:
-    from pipeline.templates import write_templates
+    from pipeline.workbook_templates import write_templates
 
     config = _config(config_path)
     period = _period(period) or run.default_period(run.Intake())
@@ -114,11 +115,7 @@ def validate(config_path: str, period: str | None, out: Path | None, as_json: bo
     else:
         _print_validation(summary)
         console.print(f"Report: {outputs.html_path}")
-    sys.exit(
-        EXIT_INVALID
-        if summary["summary"]["rejected"] or summary["summary"]["unreadable"]
-        else EXIT_OK
-    )
+    sys.exit(EXIT_INVALID if any(summary["summary"][s] for s in FAILED_FILE_STATUSES) else EXIT_OK)
 
 
 def _checked(config: Config, period: str | None, out: Path | None) -> run.ValidationOutputs:
@@ -134,9 +131,11 @@ def _print_validation(summary: dict[str, Any]) -> None:
         f"{s['unreadable']} unreadable, {s['superseded']} superseded"
     )
     for f in summary["files"]:
-        colour = {"accepted": "green", "rejected": "red", "unreadable": "red"}.get(
-            f["status"], "yellow"
-        )
+        colour = {
+            FileStatus.ACCEPTED: "green",
+            FileStatus.REJECTED: "red",
+            FileStatus.UNREADABLE: "red",
+        }.get(f["status"], "yellow")
         console.print(
             f"\n[{colour}]{f['status'].upper()}[/] {f['file']} "
             f"({f['department_id'] or '?'}): {f['errors']} error(s), "
@@ -246,7 +245,7 @@ def _print_outcome(result: run.ReportOutputs) -> None:
         f"{s['unreadable']} unreadable, {len(s['missing_departments'])} missing"
     )
     for f in summary["files"]:
-        if f["status"] in ("rejected", "unreadable"):
+        if f["status"] in FAILED_FILE_STATUSES:
             console.print(
                 f"  [red]{f['status']}[/] {f['file']}: {f['errors']} error(s); "
                 f"see {result.checked.html_path.name}"
@@ -255,4 +254,4 @@ def _print_outcome(result: run.ReportOutputs) -> None:
 
 def _exit_code(checked: run.ValidationOutputs) -> int:
     files = checked.validated.files
-    return EXIT_INVALID if files["status"].isin(["rejected", "unreadable"]).any() else EXIT_OK
+    return EXIT_INVALID if files["status"].isin(FAILED_FILE_STATUSES).any() else EXIT_OK

@@ -10,20 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from pipeline.vocabulary import Aggregation, Direction, KrType
+
 TEMPLATE_VERSION = "2026.1"
 KNOWN_TEMPLATE_VERSIONS = frozenset({TEMPLATE_VERSION})
 
 # Bottom to top of the strategy map: causes below, effects above.
 PERSPECTIVES: tuple[str, ...] = ("Learning & Growth", "Internal Process", "Customer", "Financial")
-DIRECTIONS: tuple[str, ...] = ("Higher is better", "Lower is better", "Within range")
-AGGREGATIONS: tuple[str, ...] = ("Last", "Sum", "Average")
-KR_TYPES: tuple[str, ...] = (
-    "Increase to",
-    "Decrease to",
-    "Stay at or above",
-    "Stay at or below",
-    "Milestone",
-)
+DIRECTIONS: tuple[str, ...] = tuple(Direction)
+AGGREGATIONS: tuple[str, ...] = tuple(Aggregation)
+KR_TYPES: tuple[str, ...] = tuple(KrType)
 INITIATIVE_STATUSES: tuple[str, ...] = ("Not started", "On track", "At risk", "Off track", "Done")
 # Units offered in the dropdown; any other text is allowed (a currency code, "tickets", ...).
 KNOWN_UNITS: tuple[str, ...] = (

@@ -36,7 +36,7 @@ from typing import Any
 
 from pipeline import contract
 from pipeline.config import Config
-from pipeline.templates import WorkbookContent, write_workbook
+from pipeline.workbook_templates import WorkbookContent, write_workbook
 
 SEED = 2026
 DEMO_PERIOD = "2026-10"

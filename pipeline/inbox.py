@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pipeline.atomic import replacing
 from pipeline.problems import Problem
+from pipeline.vocabulary import FileStatus
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 # Spreadsheet files we can name but not read: reported as rejected, never silently skipped.
@@ -91,7 +92,7 @@ def archive_and_record(
     with sqlite3.connect(ledger) as db:
         db.execute(LEDGER_SCHEMA)
         for row in files:
-            if row["status"] == "accepted":
+            if row["status"] == FileStatus.ACCEPTED:
                 target = archive / f"{row['sha256']}.xlsx"
                 if not target.exists():
                     with replacing(target) as temp:

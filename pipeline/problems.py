@@ -253,7 +253,7 @@ CATALOGUE: dict[str, Kind] = {
         "{column} (the reporting month) is blank; the KPI shows No data.",
         "Fill in this month's actual.",
     ),
-    # --- goal-quality advice (warnings, from lint.py) ----------------------------------------
+    # --- goal-quality advice (warnings, from advice.py) ----------------------------------------
     "too-many-okr-objectives": Kind(
         WARNING,
         "Too many OKR objectives",
@@ -407,7 +407,3 @@ def _short(value: Any, limit: int = 80) -> str:
         return ""
     text = str(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def has_errors(problems: list[Problem]) -> bool:
-    return any(p.severity == ERROR for p in problems)

@@ -8,10 +8,10 @@ from datetime import date
 from pathlib import Path
 
 from pipeline import contract
+from pipeline.advice import advise
 from pipeline.config import Config
 from pipeline.feedback import write_feedback
 from pipeline.inbox import archive_and_record, discover, ledger_rows
-from pipeline.lint import advise
 from pipeline.read import RawWorkbook, UnreadableWorkbook, file_sha256, read_workbook
 from pipeline.render.databook import write_databook
 from pipeline.render.pack import write_pack
@@ -21,6 +21,7 @@ from pipeline.render.validation import (
 from pipeline.render.validation import write_validation_html, write_validation_json
 from pipeline.score import Scored, score
 from pipeline.validate import Unreadable, Validated, latest_period, validate, with_stale
+from pipeline.vocabulary import FileStatus
 
 # Called as on_step(label, done, total) so a terminal can show progress; silent by default.
 StepCallback = Callable[[str, int, int], None]
@@ -133,7 +134,7 @@ def _fallbacks(config: Config, validated: Validated) -> list[Validated]:
             r
             for r in ledger_rows(archive)
             if r["department_id"] == dept
-            and r["status"] == "accepted"
+            and r["status"] == FileStatus.ACCEPTED
             and r["period"]
             and r["period"] < validated.period
             and (archive / f"{r['sha256']}.xlsx").is_file()

@@ -90,11 +90,18 @@ from pipeline.contract import (
 )
 from pipeline.problems import Problem
 from pipeline.validate import Validated
+from pipeline.vocabulary import (
+    ORG,
+    Aggregation,
+    DepartmentTree,
+    Direction,
+    KrType,
+    Status,
+    Trend,
+    ids,
+    is_blank,
+)
 
-ORG = "ORG"  # department_id of organisation-wide rows
-
-GREEN, AMBER, RED, NO_DATA = "Green", "Amber", "Red", "No data"
-HIGHER, LOWER, RANGE = "Higher is better", "Lower is better", "Within range"
 PACE = 0.7  # a KR is behind pace when progress < PACE x expected progress
 DERIVE_AFTER_MONTHS = 2  # a KPI red this long with no aligned OKR: "derive an OKR"
 _SNAP = 1e-9
@@ -159,7 +166,7 @@ class Scored:
       red driver), detail (one line of plain text)
     - calculations: level ("objective" / "perspective" / "department" / "organisation" /
       "okr-objective" / "okr-department"), department_id, id, name, formula, score, status
-    - advice: goal-quality warnings. pipeline.lint and pipeline.score are independent
+    - advice: goal-quality warnings. pipeline.advice and pipeline.score are independent
       layers, so the caller fills it: `scored.advice = advise(validated, config, scored)`
     """
 
@@ -230,16 +237,6 @@ CALCULATION_COLUMNS = ("level", "department_id", "id", "name", "formula", "score
 # --- small numeric helpers ----------------------------------------------------------------
 
 
-def is_blank(x: Any) -> bool:
-    """True for None, NaN and pandas NA: a blank is never zero."""
-    if x is None:
-        return True
-    try:
-        return bool(pd.isna(x))
-    except (TypeError, ValueError):
-        return False
-
-
 def _f(x: Any) -> float:
     return math.nan if is_blank(x) else float(x)
 
@@ -253,15 +250,6 @@ def clamp01(x: float) -> float:
     if x <= _SNAP:
         return 0.0
     return x
-
-
-def ids(value: Any) -> tuple[str, ...]:
-    """A tuple of IDs from a tuple/list or a comma-separated string; () when blank."""
-    if isinstance(value, str):
-        return tuple(part.strip() for part in value.split(",") if part.strip())
-    if is_blank(value) if not isinstance(value, tuple | list) else False:
-        return ()
-    return tuple(str(v).strip() for v in value if str(v).strip())
 
 
 def _num(x: float) -> str:
@@ -316,10 +304,10 @@ def roll_up(inputs: Iterable[tuple[str, float, float]]) -> RollUp:
 
 def _band(score: float, green_at: float, amber_at: float) -> str:
     if is_blank(score):
-        return NO_DATA
+        return Status.NO_DATA
     if score >= green_at:
-        return GREEN
-    return AMBER if score >= amber_at else RED
+        return Status.GREEN
+    return Status.AMBER if score >= amber_at else Status.RED
 
 
 def rollup_status(score: float, scoring: Scoring) -> str:
@@ -335,12 +323,12 @@ def okr_grade(score: float, scoring: Scoring) -> str:
 def trend(score: float, prev_score: float) -> str:
     """up / down / flat versus last month; new when last month had no score; '' when now none."""
     if is_blank(score):
-        return ""
+        return Trend.NONE
     if is_blank(prev_score):
-        return "new"
+        return Trend.NEW
     if abs(score - prev_score) <= _SNAP:
-        return "flat"
-    return "up" if score > prev_score else "down"
+        return Trend.FLAT
+    return Trend.UP if score > prev_score else Trend.DOWN
 
 
 # --- KPIs ---------------------------------------------------------------------------------
@@ -357,16 +345,16 @@ def ytd_actual(values: Sequence[float], month_index: int, aggregation: str) -> f
     if math.isnan(upto[-1]):
         return math.nan
     filled = [v for v in upto if not math.isnan(v)]
-    if aggregation == "Sum":
+    if aggregation == Aggregation.SUM:
         return math.fsum(filled)
-    if aggregation == "Average":
+    if aggregation == Aggregation.AVERAGE:
         return math.fsum(filled) / len(filled)
     return upto[-1]  # Last
 
 
 def default_red(target: float, direction: str, tolerance: float) -> float:
     """The red value when no Red threshold is given: target -/+ tolerance x |target|."""
-    if direction == LOWER:
+    if direction == Direction.LOWER:
         return target + tolerance * abs(target)
     return target - tolerance * abs(target)
 
@@ -376,7 +364,7 @@ def directional_score(actual: float, target: float, red: float, direction: str) 
     if is_blank(actual) or is_blank(target) or is_blank(red):
         return math.nan
     if target == red:
-        met = actual <= target if direction == LOWER else actual >= target
+        met = actual <= target if direction == Direction.LOWER else actual >= target
         return 1.0 if met else 0.0
     return clamp01(max(0.0, min(1.0, (actual - red) / (target - red))))
 
@@ -409,12 +397,12 @@ def range_score(actual: float, low: float, high: float, below: float, above: flo
 def kpi_status(score: float) -> str:
     """Green when the target is met (1), Red at or beyond red (0), Amber between."""
     if is_blank(score):
-        return NO_DATA
+        return Status.NO_DATA
     if score >= 1:
-        return GREEN
+        return Status.GREEN
     if score <= 0:
-        return RED
-    return AMBER
+        return Status.RED
+    return Status.AMBER
 
 
 @dataclass(frozen=True)
@@ -443,11 +431,11 @@ def evaluate_kpi(
 ) -> KpiResult:
     """Score one KPI at fiscal month `month_index` from its 12 monthly values."""
     target, target_max, red_threshold = _f(target), _f(target_max), _f(red_threshold)
-    phase = month_index / 12 if aggregation == "Sum" else 1.0
+    phase = month_index / 12 if aggregation == Aggregation.SUM else 1.0
     actual = ytd_actual(values, month_index, aggregation)
     target_ytd, target_max_ytd = target * phase, target_max * phase
     red = red_low = red_high = math.nan
-    if direction == RANGE:
+    if direction == Direction.RANGE:
         below, above = range_red_distances(
             target_ytd, target_max_ytd, red_threshold * phase, tolerance
         )
@@ -523,7 +511,7 @@ def score_kpis(
         prev = history[-2] if len(history) >= 2 else None
         red_months = 0
         for result in reversed(history):
-            if kpi_status(result.score) != RED:
+            if kpi_status(result.score) != Status.RED:
                 break
             red_months += 1
         prev_score = prev.score if prev else math.nan
@@ -572,20 +560,20 @@ def kr_progress(kr_type: str, baseline: float, target: float, current: float) ->
     baseline, target, current = _f(baseline), _f(target), _f(current)
     if math.isnan(current) or math.isnan(target):
         return math.nan
-    if kr_type == "Milestone":
+    if kr_type == KrType.MILESTONE:
         return 1.0 if current >= 1 else 0.0
-    if kr_type == "Stay at or above":
+    if kr_type == KrType.STAY_ABOVE:
         if current >= target:
             return 1.0
         return clamp01(max(0.0, min(1.0, current / target))) if target > 0 else 0.0
-    if kr_type == "Stay at or below":
+    if kr_type == KrType.STAY_BELOW:
         if current <= target:
             return 1.0
         return clamp01(max(0.0, min(1.0, target / current))) if target >= 0 else 0.0
     if math.isnan(baseline):
         return math.nan
     if baseline == target:
-        met = current <= target if kr_type == "Decrease to" else current >= target
+        met = current <= target if kr_type == KrType.DECREASE else current >= target
         return 1.0 if met else 0.0
     return clamp01(max(0.0, min(1.0, (current - baseline) / (target - baseline))))
 
@@ -730,52 +718,28 @@ def score_okr_departments(okr_objectives: pd.DataFrame, scoring: Scoring) -> pd.
 # --- the strategy map and the department tree ---------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Tree:
     """The department tree from the configuration (plus any department found in the data)."""
 
-    ids: list[str]
+    walk: DepartmentTree
     names: dict[str, str]
-    parent: dict[str, str | None]
-    corporate: set[str]
-    children: dict[str, list[str]]
-    depth: dict[str, int]
+    corporate: frozenset[str]
 
     @classmethod
     def build(cls, config: Config, extra: Iterable[str]) -> _Tree:
-        ids = [d.id for d in config.departments]
+        pairs = [(d.id, d.parent) for d in config.departments]
         names = {d.id: d.name for d in config.departments}
-        parent: dict[str, str | None] = {d.id: d.parent for d in config.departments}
         for dept in extra:
             if dept and dept not in names:
-                ids.append(dept)
+                pairs.append((dept, None))
                 names[dept] = dept
-                parent[dept] = None
-        corporate = {d.id for d in config.departments if d.corporate}
-        children: dict[str, list[str]] = {d: [] for d in ids}
-        for d in ids:
-            if parent[d] in children:
-                children[parent[d]].append(d)  # type: ignore[index]
-        depth: dict[str, int] = {}
-        for d in ids:
-            n, node = 0, parent[d]
-            while node is not None and n <= len(ids):
-                n, node = n + 1, parent.get(node)
-            depth[d] = n
-        return cls(ids, names, parent, corporate, children, depth)
+        corporate = frozenset(d.id for d in config.departments if d.corporate)
+        return cls(DepartmentTree.of(pairs), names, corporate)
 
-    def post_order(self) -> list[str]:
-        seen: list[str] = []
-
-        def visit(d: str) -> None:
-            for c in self.children[d]:
-                visit(c)
-            seen.append(d)
-
-        for d in self.ids:
-            if self.parent[d] is None:
-                visit(d)
-        return seen
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return self.walk.order
 
 
 _Prev = Callable[[RollUp], tuple[float, str]]
@@ -856,7 +820,7 @@ def _roll_up_all(
     # data; one that runs OKRs only has no BSC score and is left out of the BSC roll-up.
     own: dict[str, RollUp] = {}
     departments: dict[str, RollUp] = {}
-    for dept in tree.post_order():
+    for dept in tree.walk.post_order():
         own[dept] = roll_up(
             (p, perspectives[(dept, p)].score, 1.0)
             for p in PERSPECTIVES
@@ -865,12 +829,12 @@ def _roll_up_all(
         items = []
         if dept in bsc_departments or dept in absent:
             items.append((f"{dept} own", own[dept].score, 1.0))
-        for child in tree.children[dept]:
+        for child in tree.walk.children(dept):
             r = departments[child]
             if r.scored + r.no_data > 0:
                 items.append((child, r.score, 1.0))
         departments[dept] = roll_up(items)
-    roots = [d for d in tree.ids if tree.parent[d] is None]
+    roots = list(tree.walk.roots())
     organisation = roll_up(
         (d, departments[d].score, 1.0)
         for d in roots
@@ -1106,9 +1070,9 @@ def _department_frame(
             {
                 "department_id": dept,
                 "department": tree.names[dept],
-                "parent": tree.parent[dept] or "",
+                "parent": tree.walk.parent[dept] or "",
                 "corporate": dept in tree.corporate,
-                "depth": tree.depth[dept],
+                "depth": tree.walk.depth(dept),
                 "framework": {
                     (True, True): "BSC + OKR",
                     (True, False): "BSC",
@@ -1118,7 +1082,7 @@ def _department_frame(
                 "submitted": dept in submitted and dept not in validated.missing,
                 "stale": dept in stale,
                 "kpis": len(dept_kpis),
-                "kpis_no_data": int((dept_kpis["status"] == NO_DATA).sum()),
+                "kpis_no_data": int((dept_kpis["status"] == Status.NO_DATA).sum()),
                 "okr_objectives": int((current_okrs["department_id"] == dept).sum()),
                 "own_score": now.own[dept].score,
                 "score": r.score,
@@ -1141,7 +1105,7 @@ def _attention(
     objectives: pd.DataFrame,
 ) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
-    red = kpis[kpis["status"] == RED].sort_values(
+    red = kpis[kpis["status"] == Status.RED].sort_values(
         ["red_months", "score"], ascending=[False, True], kind="stable"
     )
     for k in red.to_dict("records"):
@@ -1159,7 +1123,7 @@ def _attention(
                 "id": k["kpi_id"],
                 "name": k["kpi"],
                 "perspective": k["perspective"],
-                "status": RED,
+                "status": Status.RED,
                 "score": k["score"],
                 "red_months": k["red_months"],
                 "related": k["aligned_okrs"],
@@ -1168,9 +1132,9 @@ def _attention(
         )
     status = dict(zip(objective_frame["objective_id"], objective_frame["status"], strict=True))
     for o in objective_frame.to_dict("records"):
-        if o["status"] != GREEN:
+        if o["status"] != Status.GREEN:
             continue
-        red_drivers = tuple(d for d in o["drivers"] if status.get(d) == RED)
+        red_drivers = tuple(d for d in o["drivers"] if status.get(d) == Status.RED)
         if red_drivers:
             rows.append(
                 {
@@ -1179,7 +1143,7 @@ def _attention(
                     "id": o["objective_id"],
                     "name": o["objective"],
                     "perspective": o["perspective"],
-                    "status": GREEN,
+                    "status": Status.GREEN,
                     "score": o["score"],
                     "red_months": 0,
                     "related": red_drivers,

@@ -25,6 +25,7 @@ from pipeline.contract import Sheet, SheetSpec, SubmissionField
 from pipeline.problems import ERROR, Problem, problem
 from pipeline.read import RawSheet, RawWorkbook
 from pipeline.schemas import BUILTIN_CHECKS, failures, sheet_schema
+from pipeline.vocabulary import FileStatus
 
 
 @dataclass
@@ -72,26 +73,8 @@ class Validated:
 # Validation
 # ---------------------------------------------------------------------------------------------
 
-ACCEPTED = "accepted"
-REJECTED = "rejected"
-SUPERSEDED = "superseded"
-UNREADABLE = "unreadable"
-OTHER_PERIOD = "other period"
 
 PERCENT_SUSPECT = 2.0  # a % value of 2 or more (200 %) was most likely typed as 42 for 42 %
-ID_SHEETS = {
-    Sheet.OBJECTIVES: contract.OBJECTIVES,
-    Sheet.OKRS: contract.OKRS,
-    Sheet.CHECKINS: contract.CHECKINS,
-    Sheet.INITIATIVES: contract.INITIATIVES,
-}
-FRAME_OF_SHEET = {
-    Sheet.OBJECTIVES: "objectives",
-    Sheet.KPIS: "kpis",
-    Sheet.OKRS: "key_results",
-    Sheet.CHECKINS: "checkins",
-    Sheet.INITIATIVES: "initiatives",
-}
 
 
 @dataclass(frozen=True)
@@ -159,8 +142,12 @@ def validate(
         by_file[prob.file].append(prob)
     for cand in current:
         cand.problems.extend(by_file.get(cand.file, []))
-        cand.status = REJECTED if any(p.severity == ERROR for p in cand.problems) else ACCEPTED
-    accepted = [c for c in current if c.status == ACCEPTED]
+        cand.status = (
+            FileStatus.REJECTED
+            if any(p.severity == ERROR for p in cand.problems)
+            else FileStatus.ACCEPTED
+        )
+    accepted = [c for c in current if c.status == FileStatus.ACCEPTED]
     accepted_files = {c.file for c in accepted}
     frames = {name: f[f["file"].isin(accepted_files)] for name, f in frames.items()}
 
@@ -275,7 +262,7 @@ def _select_current(candidates: list[_Candidate], config: Config, period: str) -
     by_dept: dict[str, list[_Candidate]] = defaultdict(list)
     for cand in candidates:
         if cand.department_id is None:
-            cand.status = REJECTED
+            cand.status = FileStatus.REJECTED
             continue
         by_dept[cand.department_id].append(cand)
     current: list[_Candidate] = []
@@ -283,7 +270,7 @@ def _select_current(candidates: list[_Candidate], config: Config, period: str) -
         this_period = [c for c in cands if c.period == period]
         others = [c for c in cands if c.period != period]
         for cand in others:
-            cand.status = OTHER_PERIOD
+            cand.status = FileStatus.OTHER_PERIOD
         if not this_period:
             # A department whose only files carry another period probably mislabelled one.
             newest = max(others, key=_newest_key)
@@ -300,13 +287,13 @@ def _select_current(candidates: list[_Candidate], config: Config, period: str) -
                         department=dept,
                     )
                 )
-            newest.status = REJECTED
+            newest.status = FileStatus.REJECTED
             continue
         this_period.sort(key=_newest_key, reverse=True)
         winner = this_period[0]
         current.append(winner)
         for loser in this_period[1:]:
-            loser.status = SUPERSEDED
+            loser.status = FileStatus.SUPERSEDED
             loser.problems.append(
                 problem(
                     "duplicate-file",
@@ -855,7 +842,7 @@ def _files_frame(candidates: list[_Candidate], unreadable: Sequence[Unreadable])
                 "department_id": cand.department_id or cand.meta.get("department_id") or "",
                 "period": cand.period or "",
                 "submitted_on": cand.submitted_on,
-                "status": cand.status or REJECTED,
+                "status": cand.status or FileStatus.REJECTED,
                 "errors": sum(p.severity == ERROR for p in cand.problems),
                 "warnings": sum(p.severity != ERROR for p in cand.problems),
             }
@@ -868,7 +855,7 @@ def _files_frame(candidates: list[_Candidate], unreadable: Sequence[Unreadable])
                 "department_id": "",
                 "period": "",
                 "submitted_on": None,
-                "status": UNREADABLE,
+                "status": FileStatus.UNREADABLE,
                 "errors": 1,
                 "warnings": 0,
             }

@@ -7,7 +7,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from pipeline.lint import advise
+from pipeline.advice import advise
 from pipeline.render.databook import header_text, write_databook
 from pipeline.score import Scored, score
 from tests.frames import make_config, make_validated

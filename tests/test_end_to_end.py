@@ -12,9 +12,9 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
+from pipeline.advice import advise
 from pipeline.cli import main
 from pipeline.config import load_config
-from pipeline.lint import advise
 from pipeline.run import read_inbox
 from pipeline.score import score
 from pipeline.validate import validate

@@ -1,4 +1,4 @@
-"""Build small test workbooks in one line, on top of `pipeline.templates.write_workbook`.
+"""Build small test workbooks in one line, on top of `pipeline.workbook_templates.write_workbook`.
 
     from tests.workbooks import make_workbook, sample_rows
 
@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.config import Config, Department, parse_config
-from pipeline.templates import WorkbookContent, write_workbook
+from pipeline.workbook_templates import WorkbookContent, write_workbook
 
 # A tiny organisation: CORP on top, FIN and OPS below it.
 CONFIG_DICT: dict[str, Any] = {

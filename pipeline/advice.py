@@ -1,7 +1,7 @@
 """Validated frames (and their scores) in, goal-quality advice out: warnings, never errors.
 
 The known failure modes of Balanced Scorecards and OKRs (DESIGN.md "Goal-quality advice"
-and "BSC <-> OKR"). Pure: no I/O. `pipeline.score` and `pipeline.lint` are independent
+and "BSC <-> OKR"). Pure: no I/O. `pipeline.score` and `pipeline.advice` are independent
 layers, so the scores arrive as any object with the frames of `pipeline.score.Scored`
 (`kpis`, `attention`); the caller joins them: `scored.advice = advise(validated, scored)`.
 
@@ -30,6 +30,7 @@ import pandas as pd
 from pipeline.contract import PERSPECTIVES, Sheet, period_end, quarter_bounds, quarter_of
 from pipeline.problems import Problem, problem
 from pipeline.validate import Validated
+from pipeline.vocabulary import ORG, KrType, Status, ids
 
 MAX_OKR_OBJECTIVES = 4
 MIN_KRS, MAX_KRS = 2, 5
@@ -120,7 +121,7 @@ def advise(validated: Validated, scored: ScoredFrames | None = None) -> list[Pro
 
 def is_task(key_result: str, kr_type: str) -> bool:
     """True when a key result describes an activity (see Decisions)."""
-    if kr_type == "Milestone":
+    if kr_type == KrType.MILESTONE:
         return True
     text = (key_result or "").strip()
     first = _FIRST_WORD.match(text)
@@ -180,7 +181,7 @@ def scorecard_advice(validated: Validated, files: dict[str, str]) -> list[Proble
     kpis, objectives = validated.kpis, validated.objectives
     found: list[Problem] = []
     by_id = {
-        o["objective_id"]: {**o, "contributes_to": _ids(o["contributes_to"])}
+        o["objective_id"]: {**o, "contributes_to": ids(o["contributes_to"])}
         for o in objectives.to_dict("records")
     }
     kpi_objectives = set(kpis["objective_id"])
@@ -342,7 +343,7 @@ def score_advice(scored: ScoredFrames, files: dict[str, str]) -> list[Problem]:
     """Red KPIs without commentary, and the BSC <-> OKR findings of the attention list."""
     found: list[Problem] = []
     kpis = scored.kpis
-    for k in kpis[kpis["status"] == "Red"].to_dict("records"):
+    for k in kpis[kpis["status"] == Status.RED].to_dict("records"):
         if not (k.get("commentary") or "").strip():
             found.append(
                 problem(
@@ -357,7 +358,7 @@ def score_advice(scored: ScoredFrames, files: dict[str, str]) -> list[Problem]:
     attention = scored.attention
     for code in LINKAGE_CODES:
         for a in attention[attention["kind"] == code].to_dict("records"):
-            dept = a["department_id"] if a["department_id"] != "ORG" else ""
+            dept = a["department_id"] if a["department_id"] != ORG else ""
             if code == "derive-an-okr":
                 detail, sheet = a["red_months"], Sheet.KPIS
             elif code == "driver-red-effect-green":
@@ -375,14 +376,6 @@ def score_advice(scored: ScoredFrames, files: dict[str, str]) -> list[Problem]:
                 )
             )
     return found
-
-
-def _ids(value: object) -> tuple[str, ...]:
-    if isinstance(value, str):
-        return tuple(part.strip() for part in value.split(",") if part.strip())
-    if isinstance(value, tuple | list):
-        return tuple(str(v).strip() for v in value if str(v).strip())
-    return ()
 
 
 def _files(validated: Validated) -> dict[str, str]:

@@ -19,7 +19,7 @@ from pipeline import contract
 from pipeline.config import Config
 from pipeline.contract import Sheet, SubmissionField
 from pipeline.read import read_workbook
-from pipeline.templates import (
+from pipeline.workbook_templates import (
     INPUT_ROWS,
     LAST_INPUT_ROW,
     WorkbookContent,

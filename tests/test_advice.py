@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from pipeline.lint import advise, is_task
+from pipeline.advice import advise, is_task
 from pipeline.problems import CATALOGUE, WARNING
 from pipeline.score import score
 from tests.frames import make_config, make_validated
@@ -68,7 +68,7 @@ def clean() -> Data:
 
 
 def run(data: Data) -> list[tuple[str, str]]:
-    """Score and lint `data` (all rows in department OPS); return [(code, value), ...]."""
+    """Score and advise on `data` (all rows in department OPS); return [(code, value), ...]."""
 
     def ops(rows: list[Data]) -> list[Data]:
         return [{"department_id": "OPS", **r} for r in rows]
