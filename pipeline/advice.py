@@ -144,7 +144,7 @@ def okr_advice(validated: Validated, files: dict[str, str]) -> list[Problem]:
                     sheet=Sheet.OKRS,
                     column="Objective ID",
                     value=quarter,
-                    detail=n,
+                    count=n,
                     department=dept,
                 )
             )
@@ -157,7 +157,7 @@ def okr_advice(validated: Validated, files: dict[str, str]) -> list[Problem]:
                     sheet=Sheet.OKRS,
                     column="Objective ID",
                     value=okr_id,
-                    detail=len(rows),
+                    count=len(rows),
                     department=dept,
                 )
             )
@@ -206,7 +206,7 @@ def scorecard_advice(validated: Validated, files: dict[str, str]) -> list[Proble
                     files.get(dept, ""),
                     sheet=Sheet.KPIS,
                     value=dept,
-                    detail=len(rows),
+                    count=len(rows),
                     department=dept,
                 )
             )
@@ -282,7 +282,7 @@ def scorecard_advice(validated: Validated, files: dict[str, str]) -> list[Proble
                         sheet=Sheet.OBJECTIVES,
                         column="Contributes to",
                         value=oid,
-                        detail=f"{target} ({t['perspective']})",
+                        target=f"{target} ({t['perspective']})",
                         department=o["department_id"],
                     )
                 )
@@ -319,7 +319,7 @@ def checkin_advice(validated: Validated, files: dict[str, str]) -> list[Problem]
                     sheet=Sheet.CHECKINS,
                     column="Date",
                     value=kr["kr_id"],
-                    detail=days,
+                    days=days,
                     department=dept,
                 )
             )
@@ -360,18 +360,18 @@ def score_advice(scored: ScoredFrames, files: dict[str, str]) -> list[Problem]:
         for a in attention[attention["kind"] == code].to_dict("records"):
             dept = a["department_id"] if a["department_id"] != ORG else ""
             if code == "derive-an-okr":
-                detail, sheet = a["red_months"], Sheet.KPIS
+                sheet, fields = Sheet.KPIS, {"months": a["red_months"]}
             elif code == "driver-red-effect-green":
-                detail, sheet = ", ".join(a["related"]), Sheet.OBJECTIVES
+                sheet, fields = Sheet.OBJECTIVES, {"driver": ", ".join(a["related"])}
             else:
-                detail, sheet = "", Sheet.OKRS
+                sheet, fields = Sheet.OKRS, {}
             found.append(
                 problem(
                     code,
                     files.get(dept, ""),
                     sheet=sheet,
                     value=a["id"],
-                    detail=detail,
+                    **fields,
                     department=dept,
                 )
             )

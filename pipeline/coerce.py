@@ -1,6 +1,6 @@
 """Turn cell values as people type them into typed values, or say why they can't be.
 
-Each parser takes one raw cell value and returns `Parsed(value, code, detail)`: `code` is
+Each parser takes one raw cell value and returns `Parsed(value, code)`: `code` is
 a problem code when the cell cannot be used (the value is then None), or a warning code
 alongside a usable value. A blank is None, never zero.
 """
@@ -13,19 +13,19 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from pipeline.vocabulary import EXCEL_EPOCH
+
 _SPACES = re.compile(r"[\s\u00a0\u2007\u202f]+")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]\d{1,2}:\d{2}(:\d{2})?)?$")
 _DMY_DATE = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4})$")
-_EXCEL_EPOCH = date(1899, 12, 30)
 
 
 @dataclass(frozen=True)
 class Parsed:
     value: Any
     code: str = ""  # problem code, '' when clean
-    detail: str = ""
     from_percent_text: bool = False
 
 
@@ -95,7 +95,7 @@ def parse_date(raw: Any) -> Parsed:
         if isinstance(raw, float) and math.isnan(raw):
             return BLANK
         if 1 <= raw < 2_958_466:  # Excel serials up to 9999-12-31
-            return Parsed(_EXCEL_EPOCH + timedelta(days=int(raw)))
+            return Parsed(EXCEL_EPOCH + timedelta(days=int(raw)))
         return Parsed(None, "not-a-date")
     text = clean_text(raw)
     if text is None:

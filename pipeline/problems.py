@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from string import Formatter
 from typing import Any
+
+import pandas as pd
 
 ERROR = "error"
 WARNING = "warning"
+
+
+# Placeholders every message may use; the rest are named per code (see `Kind.fields`).
+COMMON_FIELDS = frozenset({"sheet", "column", "value", "department"})
 
 
 @dataclass(frozen=True)
 class Kind:
     severity: str
     title: str
-    message: str  # str.format template; fields come from Problem context
+    message: str  # str.format template with named placeholders
     hint: str
+
+    @property
+    def fields(self) -> frozenset[str]:
+        """The code's own placeholders: what `problem(...)` must be given as keywords."""
+        names = {name for _, name, _, _ in Formatter().parse(self.message) if name}
+        return frozenset(names - COMMON_FIELDS)
 
 
 # Stable codes: tools and people rely on them. Add, never rename.
@@ -23,7 +36,7 @@ CATALOGUE: dict[str, Kind] = {
     "unreadable-file": Kind(
         ERROR,
         "File cannot be read",
-        "The file could not be opened as an Excel workbook: {detail}",
+        "The file could not be opened as an Excel workbook: {reason}",
         "Save it again from Excel as .xlsx (Excel Workbook) and re-submit.",
     ),
     "encrypted-file": Kind(
@@ -35,19 +48,19 @@ CATALOGUE: dict[str, Kind] = {
     "not-xlsx": Kind(
         ERROR,
         "Not an .xlsx workbook",
-        "The file is not an .xlsx workbook ({detail}).",
+        "The file is not an .xlsx workbook ({what}).",
         "Use the template and save as Excel Workbook (.xlsx).",
     ),
     "file-too-large": Kind(
         ERROR,
         "File too large",
-        "The file is {detail}, over the limit.",
+        "The file is too large: {size}.",
         "Remove pasted images or extra sheets; the template is well under 1 MB.",
     ),
     "sheet-too-large": Kind(
         ERROR,
         "Sheet too large",
-        "Sheet {sheet} has {detail}, over the limit.",
+        "Sheet {sheet} has {rows} rows x {columns} columns, over the limit of {limit}.",
         "Delete unused rows and columns below and right of your data.",
     ),
     "missing-sheet": Kind(
@@ -71,20 +84,21 @@ CATALOGUE: dict[str, Kind] = {
     "duplicate-file": Kind(
         WARNING,
         "Superseded submission",
-        "Another workbook for {detail} has a later Submitted on date; this one is ignored.",
+        "Another workbook for {department} {period} ({newer_file}) has a later Submitted on "
+        "date; this one is ignored.",
         "Nothing to do if the newer file is the right one.",
     ),
     "stale-submission": Kind(
         WARNING,
         "Stale data shown",
         "No accepted workbook this period: the pack shows the last accepted "
-        "submission of {detail}, file {value}, marked stale.",
+        "submission of {department} (period {as_of_period}), file {value}, marked stale.",
         "Re-submit a corrected workbook for this period.",
     ),
     "missing-submission": Kind(
         WARNING,
         "No submission",
-        "No workbook received from department {detail} for this period.",
+        "No workbook received from department {department} for this period.",
         "Ask the department to submit its workbook.",
     ),
     # --- submission sheet ---------------------------------------------------------------------
@@ -97,7 +111,7 @@ CATALOGUE: dict[str, Kind] = {
     "wrong-period": Kind(
         ERROR,
         "Wrong period",
-        "The workbook is for period {value!r}, but the report is for {detail}.",
+        "The workbook is for period {value!r}, but the report is for {period}.",
         "Use this month's template or correct the Period cell.",
     ),
     "unknown-template-version": Kind(
@@ -147,35 +161,29 @@ CATALOGUE: dict[str, Kind] = {
     "not-in-list": Kind(
         ERROR,
         "Not one of the allowed values",
-        "{column} must be one of: {detail}; got {value!r}.",
+        "{column} must be one of: {allowed}; got {value!r}.",
         "Pick a value from the cell's dropdown list.",
     ),
     "out-of-range": Kind(
         ERROR,
         "Value out of range",
-        "{column} must be {detail}, got {value!r}.",
+        "{column} must be {expected}, got {value!r}.",
         "Correct the value.",
     ),
     "implausible-date": Kind(
-        ERROR, "Implausible date", "{column} {value!r} is outside {detail}.", "Check the year."
+        ERROR, "Implausible date", "{column} {value!r} is outside {years}.", "Check the year."
     ),
     "percent-as-whole-number": Kind(
         WARNING,
         "Percentage typed as a whole number",
-        "{column} is {value!r} in a % measure: probably meant {detail}. It is used as typed.",
+        "{column} is {value!r} in a % measure: probably meant {meant}. It is used as typed.",
         "Type 42% or 0.42 for forty-two per cent.",
     ),
     "duplicate-id": Kind(
         ERROR,
         "Duplicate ID",
-        "{column} {value!r} is used more than once ({detail}).",
+        "{column} {value!r} is used more than once ({places}).",
         "Give every row its own ID; IDs are unique across the organisation.",
-    ),
-    "text-too-long": Kind(
-        WARNING,
-        "Text too long",
-        "{column} is {detail} characters; only the first 500 are reported.",
-        "Keep commentary short; attach detail separately.",
     ),
     # --- cross-sheet ------------------------------------------------------------------------
     "unknown-objective": Kind(
@@ -200,26 +208,26 @@ CATALOGUE: dict[str, Kind] = {
     "perspective-mismatch": Kind(
         WARNING,
         "Perspective differs from objective",
-        "The KPI is in perspective {value!r} but its objective is in {detail}.",
+        "The KPI is in perspective {value!r} but its objective is in {objective_perspective}.",
         "Use the objective's perspective.",
     ),
     "okr-objective-inconsistent": Kind(
         ERROR,
         "OKR objective text differs",
-        "OKR objective {detail} has different texts on its rows.",
+        "OKR objective {okr_objective} has different texts on its rows.",
         "Repeat the same objective text on every key result row.",
     ),
     # --- KPI definitions --------------------------------------------------------------------
     "range-without-max": Kind(
         ERROR,
         "Range needs Target max",
-        "A Within range KPI needs Target max greater than Target ({detail}).",
+        "A Within range KPI needs Target max greater than Target ({target}).",
         "Fill Target max with the upper bound of the range.",
     ),
     "red-wrong-side": Kind(
         ERROR,
         "Red threshold on the wrong side",
-        "Red threshold {value!r} is on the wrong side of the target for {detail}.",
+        "Red threshold {value!r} is on the wrong side of the target for {direction}.",
         "For Higher is better the red threshold is below the target; for "
         "Lower is better, above it.",
     ),
@@ -244,7 +252,7 @@ CATALOGUE: dict[str, Kind] = {
     "future-actual": Kind(
         ERROR,
         "Actual in a future month",
-        "{column} is after the reporting period {detail} but holds a value.",
+        "{column} is after the reporting period {period} but holds a value.",
         "Clear future months; only months up to the period can have actuals.",
     ),
     "missing-current-actual": Kind(
@@ -257,13 +265,13 @@ CATALOGUE: dict[str, Kind] = {
     "too-many-okr-objectives": Kind(
         WARNING,
         "Too many OKR objectives",
-        "{detail} OKR objectives this quarter; focus works best with at most 4.",
+        "{count} OKR objectives this quarter; focus works best with at most 4.",
         "Keep the 2-4 objectives that matter most.",
     ),
     "kr-count": Kind(
         WARNING,
         "Objective with too few or too many KRs",
-        "OKR objective {value!r} has {detail} key results; 2-5 is the norm.",
+        "OKR objective {value!r} has {count} key results; 2-5 is the norm.",
         "Give each objective 2-5 measurable key results.",
     ),
     "kr-is-task": Kind(
@@ -275,7 +283,7 @@ CATALOGUE: dict[str, Kind] = {
     "too-many-kpis": Kind(
         WARNING,
         "Too many KPIs",
-        "{detail} KPIs in one scorecard; more than 20 dilutes attention.",
+        "{count} KPIs in one scorecard; more than 20 dilutes attention.",
         "Keep the vital few; move the rest to operational reporting.",
     ),
     "perspective-without-kpi": Kind(
@@ -305,13 +313,13 @@ CATALOGUE: dict[str, Kind] = {
     "downward-link": Kind(
         WARNING,
         "Cause-and-effect link runs downward",
-        "Objective {value!r} contributes to {detail}, a lower perspective.",
+        "Objective {value!r} contributes to {target}, a lower perspective.",
         "Links run upward: Learning & Growth -> Internal Process -> Customer -> Financial.",
     ),
     "stale-checkin": Kind(
         WARNING,
         "No recent check-in",
-        "Key result {value!r} has had no check-in for {detail} days.",
+        "Key result {value!r} has had no check-in for {days} days.",
         "Check in weekly, even when nothing moved.",
     ),
     "missing-reflection": Kind(
@@ -329,7 +337,7 @@ CATALOGUE: dict[str, Kind] = {
     "derive-an-okr": Kind(
         WARNING,
         "Red KPI with no OKR",
-        "KPI {value!r} has been red for {detail} months and no OKR is aligned to it.",
+        "KPI {value!r} has been red for {months} months and no OKR is aligned to it.",
         "Consider an OKR this quarter aimed at this KPI.",
     ),
     "okr-aligned-to-nothing": Kind(
@@ -347,7 +355,7 @@ CATALOGUE: dict[str, Kind] = {
     "driver-red-effect-green": Kind(
         WARNING,
         "Green objective driven by a red one",
-        "Objective {value!r} is green while its driver {detail} is red: the result may not last.",
+        "Objective {value!r} is green while its driver {driver} is red: the result may not last.",
         "Look at the driver before celebrating the result.",
     ),
 }
@@ -372,6 +380,16 @@ class Problem:
         return asdict(self)
 
 
+def cell_ref(sheet: str, ref: str) -> str:
+    """The Excel reference of a cell: `cell_ref("KPIs", "H7")` -> "KPIs!H7".
+
+    A reference that already names its sheet, or a blank one, is returned as it is.
+    """
+    if not ref or not sheet or "!" in ref:
+        return ref
+    return f"{sheet}!{ref}"
+
+
 def problem(
     code: str,
     file: str,
@@ -380,26 +398,45 @@ def problem(
     cell: str = "",
     column: str = "",
     value: Any = "",
-    detail: Any = "",
     department: str = "",
     severity: str | None = None,
+    **fields: Any,
 ) -> Problem:
-    """Build a Problem from the catalogue; the message and hint come from the code."""
+    """Build a Problem from the catalogue; the message and hint come from the code.
+
+    `fields` fill the code's own placeholders (`Kind.fields`); a missing or unexpected one
+    is a programming error, caught by the catalogue test, never a half-filled message.
+    """
     kind = CATALOGUE[code]
+    if set(fields) != kind.fields:
+        raise TypeError(
+            f"problem {code!r} takes fields {sorted(kind.fields)}, got {sorted(fields)}"
+        )
     shown = _short(value)
-    message = kind.message.format(sheet=sheet, column=column, value=shown, detail=detail)
+    message = kind.message.format(
+        sheet=sheet, column=column, value=shown, department=department, **fields
+    )
     return Problem(
         severity=severity or kind.severity,
         code=code,
         file=file,
         sheet=sheet,
-        cell=f"{sheet}!{cell}" if cell and sheet and "!" not in cell else cell,
+        cell=cell_ref(sheet, cell),
         column=column,
         value=shown,
         message=message,
         hint=kind.hint,
         department=department,
     )
+
+
+def shown_value(value: Any) -> str:
+    """A cell value as a message shows it: dates as ISO, whole floats without .0."""
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return "" if value is None else str(value)
 
 
 def _short(value: Any, limit: int = 80) -> str:

@@ -24,6 +24,7 @@ import pandas as pd
 import python_calamine
 
 from pipeline.contract import SHEET_ORDER, Sheet
+from pipeline.problems import problem
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024  # zip-bomb guard: total uncompressed size
@@ -41,10 +42,10 @@ _FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
 class UnreadableWorkbook(Exception):
     """The file cannot be read as a workbook; `code` is a stable problem code."""
 
-    def __init__(self, code: str, detail: str) -> None:
-        super().__init__(detail)
+    def __init__(self, code: str, **fields: str) -> None:
+        super().__init__(problem(code, "", **fields).message)
         self.code = code
-        self.detail = detail
+        self.fields = fields  # the placeholders of the code's catalogue message
 
 
 @dataclass
@@ -87,24 +88,24 @@ def read_workbook(path: str | Path) -> RawWorkbook:
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise UnreadableWorkbook(
-            "file-too-large", f"{size / 1e6:.1f} MB (limit {MAX_FILE_BYTES / 1e6:.0f} MB)"
+            "file-too-large", size=f"{size / 1e6:.1f} MB (limit {MAX_FILE_BYTES / 1e6:.0f} MB)"
         )
     with path.open("rb") as handle:
         magic = handle.read(8)
     if magic.startswith(b"\xd0\xcf\x11\xe0"):
         # OLE2 container: either an encrypted xlsx or a legacy .xls.
         if _is_encrypted_ole(path):
-            raise UnreadableWorkbook("encrypted-file", "password-protected")
-        raise UnreadableWorkbook("not-xlsx", "legacy .xls format")
+            raise UnreadableWorkbook("encrypted-file")
+        raise UnreadableWorkbook("not-xlsx", what="legacy .xls format")
     if not magic.startswith(b"PK"):
-        raise UnreadableWorkbook("not-xlsx", "not a zip-based Office file")
+        raise UnreadableWorkbook("not-xlsx", what="not a zip-based Office file")
     xml_parts = _check_zip(path)
     try:
         book = python_calamine.CalamineWorkbook.from_path(str(path))
     except python_calamine.PasswordError:
-        raise UnreadableWorkbook("encrypted-file", "password-protected") from None
+        raise UnreadableWorkbook("encrypted-file") from None
     except Exception as exc:  # calamine raises several types for corrupt files
-        raise UnreadableWorkbook("unreadable-file", _clean(exc)) from None
+        raise UnreadableWorkbook("unreadable-file", reason=_clean(exc)) from None
     try:
         names = tuple(book.sheet_names)
         sheet_flags = _scan_flags(xml_parts)
@@ -123,7 +124,7 @@ def read_workbook(path: str | Path) -> RawWorkbook:
     except UnreadableWorkbook:
         raise
     except Exception as exc:
-        raise UnreadableWorkbook("unreadable-file", _clean(exc)) from None
+        raise UnreadableWorkbook("unreadable-file", reason=_clean(exc)) from None
     finally:
         book.close()
     return RawWorkbook(
@@ -141,8 +142,10 @@ def _rows(book: Any, name: str) -> list[list[Any]]:
     if sheet.height > MAX_ROWS or sheet.width > MAX_COLUMNS:
         raise UnreadableWorkbook(
             "sheet-too-large",
-            f"{name}: {sheet.height} rows x "
-            f"{sheet.width} columns (limit {MAX_ROWS} x {MAX_COLUMNS})",
+            sheet=name,
+            rows=str(sheet.height),
+            columns=str(sheet.width),
+            limit=f"{MAX_ROWS} x {MAX_COLUMNS}",
         )
     rows = sheet.to_python(skip_empty_area=False)
     return [[_plain(v) for v in row] for row in rows]
@@ -227,23 +230,27 @@ def _check_zip(path: Path) -> dict[str, bytes]:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
             if sum(i.file_size for i in infos) > MAX_UNPACKED_BYTES:
-                raise UnreadableWorkbook("file-too-large", "over 200 MB when unpacked")
+                raise UnreadableWorkbook("file-too-large", size="over 200 MB when unpacked")
             names = {i.filename for i in infos}
             if "EncryptedPackage" in names:
-                raise UnreadableWorkbook("encrypted-file", "password-protected")
+                raise UnreadableWorkbook("encrypted-file")
             if "xl/workbook.xml" not in names:
-                raise UnreadableWorkbook("not-xlsx", "no xl/workbook.xml: not an Excel workbook")
+                raise UnreadableWorkbook(
+                    "not-xlsx", what="no xl/workbook.xml: not an Excel workbook"
+                )
             for info in infos:
                 if info.filename.endswith((".xml", ".rels")):
                     with archive.open(info.filename) as part:
                         head = part.read(4096)
                     if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
                         raise UnreadableWorkbook(
-                            "unreadable-file", f"{info.filename} declares XML entities"
+                            "unreadable-file", reason=f"{info.filename} declares XML entities"
                         )
             return _sheet_xml_by_name(archive)
     except zipfile.BadZipFile as exc:
-        raise UnreadableWorkbook("unreadable-file", f"corrupt or truncated file ({exc})") from None
+        raise UnreadableWorkbook(
+            "unreadable-file", reason=f"corrupt or truncated file ({exc})"
+        ) from None
 
 
 def _sheet_xml_by_name(archive: zipfile.ZipFile) -> dict[str, bytes]:

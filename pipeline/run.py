@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from pipeline import contract
 from pipeline.advice import advise
 from pipeline.config import Config
+from pipeline.fallback import find_fallbacks, with_stale
 from pipeline.feedback import write_feedback
-from pipeline.inbox import archive_and_record, discover, ledger_rows
+from pipeline.inbox import archive_and_record, discover
 from pipeline.read import RawWorkbook, UnreadableWorkbook, file_sha256, read_workbook
 from pipeline.render.databook import write_databook
 from pipeline.render.pack import write_pack
@@ -20,8 +21,7 @@ from pipeline.render.validation import (
 )
 from pipeline.render.validation import write_validation_html, write_validation_json
 from pipeline.score import Scored, score
-from pipeline.validate import Unreadable, Validated, latest_period, validate, with_stale
-from pipeline.vocabulary import FileStatus
+from pipeline.validate import Unreadable, Validated, latest_period, validate
 
 # Called as on_step(label, done, total) so a terminal can show progress; silent by default.
 StepCallback = Callable[[str, int, int], None]
@@ -56,7 +56,7 @@ def read_inbox(config: Config, on_step: StepCallback = _quiet) -> Intake:
     intake = Intake(ignored=list(found.ignored))
     for path in found.wrong_format:
         intake.unreadable.append(
-            Unreadable(path, file_sha256(path), "not-xlsx", f"{path.suffix} file")
+            Unreadable(path, file_sha256(path), "not-xlsx", {"what": f"{path.suffix} file"})
         )
     total = len(found.workbooks)
     for done, path in enumerate(found.workbooks, start=1):
@@ -64,7 +64,7 @@ def read_inbox(config: Config, on_step: StepCallback = _quiet) -> Intake:
         try:
             intake.workbooks.append(read_workbook(path))
         except UnreadableWorkbook as exc:
-            intake.unreadable.append(Unreadable(path, file_sha256(path), exc.code, exc.detail))
+            intake.unreadable.append(Unreadable(path, file_sha256(path), exc.code, exc.fields))
     return intake
 
 
@@ -94,7 +94,7 @@ def check(
     contract.parse_period(period)
     on_step("Validating", 0, 1)
     validated = validate(intake.workbooks, config, period, intake.unreadable)
-    validated = with_stale(validated, _fallbacks(config, validated))
+    validated = with_stale(validated, find_fallbacks(config, validated))
     on_step("Validating", 1, 1)
     target = output_dir(config, period, out)
     feedback = []
@@ -121,46 +121,6 @@ def check(
         period,
     )
     return ValidationOutputs(config, validated, intake, json_path, html_path, feedback)
-
-
-def _fallbacks(config: Config, validated: Validated) -> list[Validated]:
-    """For departments with nothing accepted this period: their last accepted submission."""
-    if not validated.missing:
-        return []
-    archive = config.reporting.archive
-    found = []
-    for dept in validated.missing:
-        earlier = [
-            r
-            for r in ledger_rows(archive)
-            if r["department_id"] == dept
-            and r["status"] == FileStatus.ACCEPTED
-            and r["period"]
-            and r["period"] < validated.period
-            and (archive / f"{r['sha256']}.xlsx").is_file()
-        ]
-        if not earlier:
-            continue
-        newest = max(earlier, key=lambda r: (r["period"], r["seen_at"]))
-        try:
-            raw = read_workbook(archive / f"{newest['sha256']}.xlsx")
-        except UnreadableWorkbook:
-            continue
-        known = frozenset(validated.objectives["objective_id"]) | frozenset(
-            validated.kpis["kpi_id"]
-        )
-        old = validate([raw], _only(config, dept), newest["period"], known_ids=known)
-        if len(old.submissions):
-            old.submissions["file"] = newest["file"]  # the name the user knows, not the hash
-            found.append(old)
-    return found
-
-
-def _only(config: Config, dept: str) -> Config:
-    """The config as seen by one department's re-validation (others are not expected)."""
-    return replace(
-        config, departments=tuple(d for d in config.departments if d.id == dept or d.corporate)
-    )
 
 
 def validation_summary(outputs: ValidationOutputs) -> dict:

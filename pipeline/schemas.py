@@ -7,17 +7,14 @@ rows (columns `_file`, `_row` locate each row), after coerce.py has typed the va
 
 from __future__ import annotations
 
-from datetime import date
-
 import pandas as pd
 import pandera.pandas as pa
 
 from pipeline.contract import SheetSpec
+from pipeline.vocabulary import DATE_MAX, DATE_MIN
 
 # Columns whose values must be unique across the whole organisation.
 UNIQUE_KEYS = frozenset({"kpi_id", "objective_id@Objectives", "kr_id@OKRs", "initiative_id"})
-EARLIEST_DATE = date(2000, 1, 1)
-LATEST_DATE = date(2100, 12, 31)
 
 
 def _isin(choices: tuple[str, ...]) -> pa.Check:
@@ -29,7 +26,7 @@ def _between(low: float, high: float) -> pa.Check:
 
 
 def _plausible_date() -> pa.Check:
-    low, high = pd.Timestamp(EARLIEST_DATE), pd.Timestamp(LATEST_DATE)
+    low, high = pd.Timestamp(DATE_MIN), pd.Timestamp(DATE_MAX)
     return pa.Check(lambda s: s.between(low, high), name="implausible-date")
 
 

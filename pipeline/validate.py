@@ -22,10 +22,11 @@ from pipeline.coerce import (
 )
 from pipeline.config import Config
 from pipeline.contract import Sheet, SheetSpec, SubmissionField
-from pipeline.problems import ERROR, Problem, problem
+from pipeline.problems import ERROR, Problem, problem, shown_value
 from pipeline.read import RawSheet, RawWorkbook
+from pipeline.rules import cross_sheet_problems
 from pipeline.schemas import BUILTIN_CHECKS, failures, sheet_schema
-from pipeline.vocabulary import FileStatus
+from pipeline.vocabulary import DATE_MAX, DATE_MIN, NUMERIC_KINDS, ColumnKind, FileStatus
 
 
 @dataclass
@@ -74,9 +75,6 @@ class Validated:
 # ---------------------------------------------------------------------------------------------
 
 
-PERCENT_SUSPECT = 2.0  # a % value of 2 or more (200 %) was most likely typed as 42 for 42 %
-
-
 @dataclass(frozen=True)
 class Unreadable:
     """A file the reader could not open; `code` is a problem code."""
@@ -84,7 +82,7 @@ class Unreadable:
     path: Path
     sha256: str
     code: str
-    detail: str
+    fields: dict[str, str] = field(default_factory=dict)  # the code's message placeholders
 
 
 @dataclass
@@ -136,7 +134,7 @@ def validate(
     frames = {name: _concat(typed.get(name, []), spec) for name, spec in _specs(months).items()}
     cross: list[Problem] = []
     cross += _schema_problems(frames, months, locator, current)
-    cross += _cross_checks(frames, config, period, months, locator, known_ids)
+    cross += cross_sheet_problems(frames, config, period, months, locator.cell, known_ids)
     by_file: dict[str, list[Problem]] = defaultdict(list)
     for prob in cross:
         by_file[prob.file].append(prob)
@@ -152,11 +150,11 @@ def validate(
     frames = {name: f[f["file"].isin(accepted_files)] for name, f in frames.items()}
 
     problems = [p for c in candidates for p in c.problems]
-    problems += [problem(u.code, u.path.name, detail=u.detail) for u in unreadable]
+    problems += [problem(u.code, u.path.name, **u.fields) for u in unreadable]
     submitted = {c.department_id for c in current}
     missing = tuple(d.id for d in config.departments if d.id not in submitted)
-    problems += [problem("missing-submission", "", detail=d, department=d) for d in missing]
-    problems.sort(key=_problem_order)
+    problems += [problem("missing-submission", "", department=d) for d in missing]
+    problems.sort(key=problem_order)
 
     return Validated(
         period=period,
@@ -209,10 +207,11 @@ def _check_submission(raw: RawWorkbook, config: Config) -> _Candidate:
     found: list[Problem] = []
     meta: dict[str, Any] = {}
 
-    def report(code: str, label: str, value: Any = "", detail: Any = "") -> None:
+    def report(code: str, label: str, value: Any = "") -> None:
         cell = raw.submission.get(label, (None, ""))[1]
+        fields = message_fields(code, None)
         found.append(
-            problem(code, file, sheet=sheet, cell=cell, column=label, value=value, detail=detail)
+            problem(code, file, sheet=sheet, cell=cell, column=label, value=value, **fields)
         )
 
     if Sheet.SUBMISSION not in raw.sheet_names:
@@ -283,7 +282,7 @@ def _select_current(candidates: list[_Candidate], config: Config, period: str) -
                         cell=newest.raw.submission.get(SubmissionField.PERIOD, (None, ""))[1],
                         column=SubmissionField.PERIOD,
                         value=newest.period,
-                        detail=period,
+                        period=period,
                         department=dept,
                     )
                 )
@@ -298,8 +297,9 @@ def _select_current(candidates: list[_Candidate], config: Config, period: str) -
                 problem(
                     "duplicate-file",
                     loser.file,
-                    detail=f"{dept} {period} ({winner.file})",
                     department=dept,
+                    period=period,
+                    newer_file=winner.file,
                 )
             )
     for cand in candidates:
@@ -427,7 +427,7 @@ def _type_sheet(
             percent_text[col.key].append(parsed.from_percent_text)
     typed = pd.DataFrame(data)
     for col in spec.columns:
-        if col.kind in ("number", "value", "percent", "confidence", "weight"):
+        if col.kind in NUMERIC_KINDS:
             typed[col.key] = pd.to_numeric(typed[col.key], errors="coerce").astype(float)
         elif col.kind == "date":
             typed[col.key] = pd.to_datetime(typed[col.key], errors="coerce")
@@ -443,7 +443,7 @@ def _type_sheet(
 
 
 def _parse(raw: Any, col: contract.Column) -> Parsed:
-    if col.kind in ("number", "value", "percent", "confidence", "weight"):
+    if col.kind in NUMERIC_KINDS:
         return parse_number(raw)
     if col.kind == "date":
         return parse_date(raw)
@@ -472,7 +472,7 @@ def _concat(frames: list[pd.DataFrame], spec: SheetSpec) -> pd.DataFrame:
     columns = ["file", "row", "department_id"] + [c.key for c in spec.columns]
     empty = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
     for col in spec.columns:
-        if col.kind in ("number", "value", "percent", "confidence", "weight"):
+        if col.kind in NUMERIC_KINDS:
             empty[col.key] = empty[col.key].astype(float)
         elif col.kind == "date":
             empty[col.key] = pd.to_datetime(empty[col.key])
@@ -513,9 +513,9 @@ def _schema_problems(
                     places[key] = defaultdict(list)
                     for value, f, r in zip(frame[key], files, rows, strict=True):
                         places[key][value].append(f"{f} row {r}")
-                detail = _places(places[key][frame[key].iat[i]])
+                fields = {"places": _places(places[key][frame[key].iat[i]])}
             else:
-                detail = _detail(code, col)
+                fields = message_fields(code, col)
             out.append(
                 problem(
                     code,
@@ -523,8 +523,8 @@ def _schema_problems(
                     sheet=name,
                     cell=locator.cell(files[i], name, key, rows[i]),
                     column=col.header,
-                    value=_shown(case.failure_case if code != "required-value" else ""),
-                    detail=detail,
+                    value=shown_value(case.failure_case if code != "required-value" else ""),
+                    **fields,
                     department=dept_of.get(files[i], ""),
                 )
             )
@@ -536,232 +536,20 @@ def _places(places: list[str], limit: int = 5) -> str:
     return shown + (f"; and {len(places) - limit} more" if len(places) > limit else "")
 
 
-def _detail(code: str, col: contract.Column) -> str:
+def message_fields(code: str, col: contract.Column | None) -> dict[str, str]:
+    """The placeholders a cell-value problem's message needs, from the column's contract."""
     if code == "not-in-list":
-        return ", ".join(col.choices)
+        return {"allowed": ", ".join(col.choices) if col else ""}
     if code == "out-of-range":
-        return {
-            "percent": "between 0% and 100%",
-            "confidence": "between 0 and 10",
-            "weight": "0 or more",
-        }.get(col.kind, "in range")
+        expected = {
+            ColumnKind.PERCENT: "between 0% and 100%",
+            ColumnKind.CONFIDENCE: "between 0 and 10",
+            ColumnKind.WEIGHT: "0 or more",
+        }
+        return {"expected": expected.get(col.kind, "in range") if col else "in range"}
     if code == "implausible-date":
-        return "2000-2100"
-    return ""
-
-
-def _shown(value: Any) -> str:
-    if isinstance(value, pd.Timestamp):
-        return value.date().isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return "" if value is None else str(value)
-
-
-# --- Cross-sheet and cross-workbook checks --------------------------------------------------------
-
-
-def _cross_checks(
-    frames: dict[str, pd.DataFrame],
-    config: Config,
-    period: str,
-    months: tuple[str, ...],
-    locator: _Locator,
-    known_ids: frozenset[str],
-) -> list[Problem]:
-    out: list[Problem] = []
-    objectives = frames[Sheet.OBJECTIVES]
-    kpis = frames[Sheet.KPIS]
-    okrs = frames[Sheet.OKRS]
-    checkins = frames[Sheet.CHECKINS]
-    initiatives = frames[Sheet.INITIATIVES]
-
-    def add(
-        code: str,
-        frame_row: Any,
-        sheet: str,
-        key: str,
-        value: Any = "",
-        detail: Any = "",
-        column: str | None = None,
-    ) -> None:
-        spec = _specs(months)[sheet]
-        header = column or spec.columns[[c.key for c in spec.columns].index(key)].header
-        out.append(
-            problem(
-                code,
-                frame_row.file,
-                sheet=sheet,
-                cell=locator.cell(frame_row.file, sheet, key, frame_row.row),
-                column=header,
-                value=_shown(value),
-                detail=detail,
-                department=frame_row.department_id,
-            )
-        )
-
-    corporate = {d.id for d in config.departments if d.corporate}
-    all_objectives = set(objectives["objective_id"].dropna())
-    objective_depts = objectives.groupby("department_id")["objective_id"].agg(set).to_dict()
-    corp_objectives = set().union(*(objective_depts.get(c, set()) for c in corporate))
-    corp_objectives |= known_ids
-    all_objectives |= known_ids
-    kpi_depts = kpis.groupby("department_id")["kpi_id"].agg(set).to_dict()
-    corp_kpis = set().union(*(kpi_depts.get(c, set()) for c in corporate)) | known_ids
-
-    def visible_objectives(dept: str) -> set[str]:
-        return objective_depts.get(dept, set()) | corp_objectives
-
-    for row in objectives.itertuples():
-        for target in row.contributes_to or ():
-            if target not in all_objectives:
-                add("unknown-objective", row, Sheet.OBJECTIVES, "contributes_to", target)
-
-    objective_perspective = dict(
-        zip(objectives["objective_id"], objectives["perspective"], strict=False)
-    )
-    period_index = months.index(period) + 1
-    for row in kpis.itertuples():
-        if row.objective_id and row.objective_id not in visible_objectives(row.department_id):
-            add("unknown-objective", row, Sheet.KPIS, "objective_id", row.objective_id)
-        elif (
-            row.objective_id in objective_perspective
-            and row.perspective in contract.PERSPECTIVES
-            and objective_perspective[row.objective_id] != row.perspective
-        ):
-            add(
-                "perspective-mismatch",
-                row,
-                Sheet.KPIS,
-                "perspective",
-                row.perspective,
-                objective_perspective[row.objective_id],
-            )
-        _check_kpi_definition(row, add)
-        _check_months(row, months, period_index, add)
-
-    for row in okrs.itertuples():
-        aligned = row.aligned_to
-        if (
-            aligned
-            and aligned
-            not in visible_objectives(row.department_id)
-            | kpi_depts.get(row.department_id, set())
-            | corp_kpis
-        ):
-            add("unknown-alignment", row, Sheet.OKRS, "aligned_to", aligned)
-        if row.unit == contract.PERCENT_UNIT:
-            for key in ("baseline", "target", "current"):
-                _percent_warning(row, key, Sheet.OKRS, add)
-    for (_file, objective_id), group in okrs.groupby(["file", "okr_objective_id"]):
-        texts = set(group["okr_objective"].dropna())
-        if len(texts) > 1:
-            add(
-                "okr-objective-inconsistent",
-                next(group.itertuples()),
-                Sheet.OKRS,
-                "okr_objective",
-                detail=objective_id,
-            )
-
-    kr_units = dict(zip(zip(okrs["file"], okrs["kr_id"], strict=False), okrs["unit"], strict=False))
-    for row in checkins.itertuples():
-        if row.kr_id and (row.file, row.kr_id) not in kr_units:
-            add("unknown-kr", row, Sheet.CHECKINS, "kr_id", row.kr_id)
-        elif kr_units.get((row.file, row.kr_id)) == contract.PERCENT_UNIT:
-            _percent_warning(row, "value", Sheet.CHECKINS, add)
-
-    for row in initiatives.itertuples():
-        if row.objective_id and row.objective_id not in visible_objectives(row.department_id):
-            add("unknown-objective", row, Sheet.INITIATIVES, "objective_id", row.objective_id)
-    return out
-
-
-def _check_kpi_definition(row: Any, add: Any) -> None:
-    target, red, target_max = row.target, row.red_threshold, row.target_max
-    if row.unit == contract.PERCENT_UNIT:
-        for key in ("target", "target_max", "red_threshold"):
-            _percent_warning(row, key, Sheet.KPIS, add)
-    if row.aggregation == "Sum" and row.unit in contract.NON_ADDITIVE_UNITS:
-        add("sum-of-non-additive", row, Sheet.KPIS, "aggregation", row.unit)
-    if pd.isna(target):
-        return
-    if row.direction == "Within range":
-        if pd.isna(target_max) or target_max <= target:
-            add(
-                "range-without-max",
-                row,
-                Sheet.KPIS,
-                "target_max",
-                "" if pd.isna(target_max) else target_max,
-                f"target {_shown(target)}",
-            )
-        elif not pd.isna(red) and target <= red <= target_max:
-            add(
-                "red-wrong-side",
-                row,
-                Sheet.KPIS,
-                "red_threshold",
-                red,
-                "Within range (red must lie outside the range)",
-            )
-    elif not pd.isna(red):
-        if row.direction == "Higher is better" and red > target:
-            add("red-wrong-side", row, Sheet.KPIS, "red_threshold", red, "Higher is better")
-        elif row.direction == "Lower is better" and red < target:
-            add("red-wrong-side", row, Sheet.KPIS, "red_threshold", red, "Lower is better")
-    elif target == 0:
-        add("zero-target-no-red", row, Sheet.KPIS, "red_threshold")
-
-
-def _check_months(row: Any, months: tuple[str, ...], period_index: int, add: Any) -> None:
-    values = [getattr(row, f"m{i:02d}") for i in range(1, 13)]
-    unusable = row.unusable_cells
-    filled = [not pd.isna(v) or f"m{i + 1:02d}" in unusable for i, v in enumerate(values)]
-    last_filled = max((i for i, f in enumerate(filled[:period_index]) if f), default=-1)
-    for i in range(period_index, 12):
-        if filled[i]:
-            add(
-                "future-actual",
-                row,
-                Sheet.KPIS,
-                f"m{i + 1:02d}",
-                values[i],
-                months[period_index - 1],
-                column=months[i],
-            )
-    # Leading blanks are a KPI introduced mid-year; only a hole after the first value is a gap.
-    first_filled = filled.index(True) if True in filled else 12
-    for i in range(first_filled, last_filled):
-        if not filled[i]:
-            add("month-gap", row, Sheet.KPIS, f"m{i + 1:02d}", column=months[i])
-    if not filled[period_index - 1]:
-        add(
-            "missing-current-actual",
-            row,
-            Sheet.KPIS,
-            f"m{period_index:02d}",
-            column=months[period_index - 1],
-        )
-    if row.unit == contract.PERCENT_UNIT:
-        for i in range(12):
-            _percent_warning(row, f"m{i + 1:02d}", Sheet.KPIS, add, column=months[i])
-
-
-def _percent_warning(row: Any, key: str, sheet: str, add: Any, column: str | None = None) -> None:
-    value = getattr(row, key)
-    if pd.isna(value) or getattr(row, f"pct_text__{key}"):
-        return
-    if abs(value) >= PERCENT_SUSPECT:
-        add(
-            "percent-as-whole-number",
-            row,
-            sheet,
-            key,
-            value,
-            f"{value / 100:g} ({value:g}%)",
-            column=column,
-        )
+        return {"years": f"{DATE_MIN.year}-{DATE_MAX.year}"}
+    return {}
 
 
 # --- Assembling the result ----------------------------------------------------------------
@@ -876,7 +664,8 @@ def _files_frame(candidates: list[_Candidate], unreadable: Sequence[Unreadable])
 _SHEET_RANK = {name: i for i, name in enumerate(contract.SHEET_ORDER)}
 
 
-def _problem_order(prob: Problem) -> tuple:
+def problem_order(prob: Problem) -> tuple:
+    """Sort key: file, then sheet in workbook order, then row and column of the cell."""
     sheet_rank = _SHEET_RANK.get(prob.sheet, -1)
     ref = prob.cell.split("!")[-1]
     letters = "".join(ch for ch in ref if ch.isalpha())
@@ -889,75 +678,4 @@ def _problem_order(prob: Problem) -> tuple:
         len(letters),
         letters,
         prob.code,
-    )
-
-
-def with_stale(current: Validated, fallbacks: Sequence[Validated]) -> Validated:
-    """Add earlier accepted submissions for departments with none this period, marked stale.
-
-    Each fallback was validated in its own period. Its monthly actuals are kept only where
-    the month falls in this fiscal year, so a stale figure never fills the current month of
-    a new year by accident; scoring then shows what is known and No data for the rest.
-    """
-    if not fallbacks:
-        return current
-    frames: dict[str, list[pd.DataFrame]] = defaultdict(list)
-    problems = list(current.problems)
-    month_index = {m: i for i, m in enumerate(current.months, start=1)}
-    for old in fallbacks:
-        subs = old.submissions.copy()
-        subs["stale"] = True
-        frames["submissions"].append(subs)
-        for name in ("objectives", "kpis", "key_results", "checkins", "initiatives"):
-            frames[name].append(getattr(old, name))
-        actuals = old.actuals[old.actuals["month"].isin(month_index)].copy()
-        actuals["month_index"] = actuals["month"].map(month_index).astype(int)
-        present = set(zip(actuals["kpi_id"], actuals["month"], strict=True))
-        # Months of this fiscal year the old file did not cover are blank, never zero.
-        blanks = [
-            (row.department_id, row.kpi_id, m, i, float("nan"))
-            for row in old.kpis.itertuples()
-            for m, i in month_index.items()
-            if (row.kpi_id, m) not in present
-        ]
-        filler = pd.DataFrame(blanks, columns=actuals.columns)
-        frames["actuals"].append(
-            pd.concat([actuals, filler], ignore_index=True) if blanks else actuals
-        )
-        for sub in subs.itertuples():
-            problems.append(
-                problem(
-                    "stale-submission",
-                    "",
-                    department=sub.department_id,
-                    value=sub.file,
-                    detail=f"{sub.department_id} (period {sub.period})",
-                )
-            )
-    stale_depts = {d for old in fallbacks for d in old.submissions["department_id"]}
-
-    def merged(name: str) -> pd.DataFrame:
-        parts = [getattr(current, name), *frames[name]]
-        parts = [p for p in parts if len(p)]
-        if not parts:
-            return getattr(current, name)
-        out = pd.concat(parts, ignore_index=True)
-        if name == "actuals":
-            out = out.sort_values(["department_id", "kpi_id", "month_index"], kind="stable")
-            out = out.reset_index(drop=True)
-        return out
-
-    return Validated(
-        period=current.period,
-        months=current.months,
-        submissions=merged("submissions"),
-        objectives=merged("objectives"),
-        kpis=merged("kpis"),
-        actuals=merged("actuals"),
-        key_results=merged("key_results"),
-        checkins=merged("checkins"),
-        initiatives=merged("initiatives"),
-        files=current.files,
-        missing=tuple(d for d in current.missing if d not in stale_depts),
-        problems=sorted(problems, key=_problem_order),
     )

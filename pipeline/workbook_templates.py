@@ -34,6 +34,7 @@ from pipeline import contract
 from pipeline.atomic import replacing
 from pipeline.config import Config, Department
 from pipeline.contract import Column, Sheet, SheetSpec, SubmissionField
+from pipeline.vocabulary import DATE_MAX, DATE_MIN, EXCEL_EPOCH
 
 # Input area: rows 2..LAST_INPUT_ROW are styled as inputs; validations reach further down
 # (cheap: one range per column) so a long sheet stays guarded past the yellow area.
@@ -63,11 +64,6 @@ NUMBER_FORMATS = {
 }
 PERCENT_VALUE_FORMAT = "0.0%"
 TEXT_FORMAT = "@"
-# Dates a submitter can plausibly mean (Excel serials of 2000-01-01 and 2100-12-31).
-_EXCEL_EPOCH = date(1899, 12, 30)
-DATE_MIN = date(2000, 1, 1)
-DATE_MAX = date(2100, 12, 31)
-
 # Sheet names usable unquoted in a formula (letters first, no spaces or punctuation).
 _PLAIN_SHEET_NAME = re.compile(r"[A-Za-z_][A-Za-z_]*")
 
@@ -677,8 +673,8 @@ def _range(kind: str, low: str, high: str, title: str, error: str) -> DataValida
 def _date_validation() -> DataValidation:
     return _range(
         "date",
-        str((DATE_MIN - _EXCEL_EPOCH).days),
-        str((DATE_MAX - _EXCEL_EPOCH).days),
+        str((DATE_MIN - EXCEL_EPOCH).days),
+        str((DATE_MAX - EXCEL_EPOCH).days),
         "Date",
         "Type a date, e.g. 2026-10-31.",
     )

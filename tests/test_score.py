@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.config import Scoring
-from pipeline.score import (
+from pipeline.formulas import (
     evaluate_kpi,
     expected_progress,
     kpi_status,
@@ -17,9 +17,9 @@ from pipeline.score import (
     okr_grade,
     roll_up,
     rollup_status,
-    score,
     ytd_actual,
 )
+from pipeline.score import score
 from tests.frames import NaN, make_config, make_validated, seed_rows
 
 approx = pytest.approx

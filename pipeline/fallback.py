@@ -1,0 +1,168 @@
+"""Departments with nothing accepted this period, shown from their last accepted submission.
+
+The one home of the stale fallback: finding the stand-in in the archive, merging it into
+this period's validated frames (marked stale), and listing which departments are stale for
+the pack. Stale data is never silently mixed in: every stand-in carries a
+`stale-submission` warning and the `stale` / `as_of_period` columns of `submissions`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.config import Config
+from pipeline.inbox import ledger_rows
+from pipeline.problems import problem
+from pipeline.read import UnreadableWorkbook, read_workbook
+from pipeline.validate import Validated, problem_order, validate
+from pipeline.vocabulary import FileStatus
+
+_DATA_FRAMES = ("objectives", "kpis", "key_results", "checkins", "initiatives")
+
+
+@dataclass(frozen=True)
+class StaleDepartment:
+    """A department shown from an earlier period's accepted submission."""
+
+    department_id: str
+    as_of_period: str  # the period of the submission shown; "" when unknown
+    file: str
+
+
+def find_fallbacks(config: Config, validated: Validated) -> list[Validated]:
+    """For departments with nothing accepted this period: their last accepted submission.
+
+    Each is read from the archive (by content hash) and re-validated in its own period,
+    with this period's objective and KPI IDs known so cross-references still resolve.
+    """
+    if not validated.missing:
+        return []
+    archive = config.reporting.archive
+    rows = ledger_rows(archive)
+    known = frozenset(validated.objectives["objective_id"]) | frozenset(validated.kpis["kpi_id"])
+    found = []
+    for dept in validated.missing:
+        earlier = [
+            r
+            for r in rows
+            if r["department_id"] == dept
+            and r["status"] == FileStatus.ACCEPTED
+            and r["period"]
+            and r["period"] < validated.period
+            and _archived(archive, r["sha256"]).is_file()
+        ]
+        if not earlier:
+            continue
+        newest = max(earlier, key=lambda r: (r["period"], r["seen_at"]))
+        try:
+            raw = read_workbook(_archived(archive, newest["sha256"]))
+        except UnreadableWorkbook:
+            continue
+        old = validate([raw], _only(config, dept), newest["period"], known_ids=known)
+        if len(old.submissions):
+            old.submissions["file"] = newest["file"]  # the name the user knows, not the hash
+            found.append(old)
+    return found
+
+
+def _archived(archive: Path, sha256: str) -> Path:
+    return archive / f"{sha256}.xlsx"
+
+
+def _only(config: Config, dept: str) -> Config:
+    """The config as seen by one department's re-validation (others are not expected)."""
+    return replace(
+        config, departments=tuple(d for d in config.departments if d.id == dept or d.corporate)
+    )
+
+
+def with_stale(current: Validated, fallbacks: Sequence[Validated]) -> Validated:
+    """Add earlier accepted submissions for departments with none this period, marked stale.
+
+    Each fallback was validated in its own period. Its monthly actuals are kept only where
+    the month falls in this fiscal year, so a stale figure never fills the current month of
+    a new year by accident; scoring then shows what is known and No data for the rest.
+    """
+    if not fallbacks:
+        return current
+    frames: dict[str, list[pd.DataFrame]] = defaultdict(list)
+    problems = list(current.problems)
+    month_index = {m: i for i, m in enumerate(current.months, start=1)}
+    for old in fallbacks:
+        subs = old.submissions.copy()
+        subs["stale"] = True
+        frames["submissions"].append(subs)
+        for name in _DATA_FRAMES:
+            frames[name].append(getattr(old, name))
+        actuals = old.actuals[old.actuals["month"].isin(month_index)].copy()
+        actuals["month_index"] = actuals["month"].map(month_index).astype(int)
+        present = set(zip(actuals["kpi_id"], actuals["month"], strict=True))
+        # Months of this fiscal year the old file did not cover are blank, never zero.
+        blanks = [
+            (row.department_id, row.kpi_id, m, i, float("nan"))
+            for row in old.kpis.itertuples()
+            for m, i in month_index.items()
+            if (row.kpi_id, m) not in present
+        ]
+        filler = pd.DataFrame(blanks, columns=actuals.columns)
+        frames["actuals"].append(
+            pd.concat([actuals, filler], ignore_index=True) if blanks else actuals
+        )
+        for sub in subs.itertuples():
+            problems.append(
+                problem(
+                    "stale-submission",
+                    "",
+                    department=sub.department_id,
+                    value=sub.file,
+                    as_of_period=sub.period,
+                )
+            )
+    stale_depts = {d for old in fallbacks for d in old.submissions["department_id"]}
+
+    def merged(name: str) -> pd.DataFrame:
+        parts = [getattr(current, name), *frames[name]]
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return getattr(current, name)
+        out = pd.concat(parts, ignore_index=True)
+        if name == "actuals":
+            out = out.sort_values(["department_id", "kpi_id", "month_index"], kind="stable")
+            out = out.reset_index(drop=True)
+        return out
+
+    return Validated(
+        period=current.period,
+        months=current.months,
+        submissions=merged("submissions"),
+        objectives=merged("objectives"),
+        kpis=merged("kpis"),
+        actuals=merged("actuals"),
+        key_results=merged("key_results"),
+        checkins=merged("checkins"),
+        initiatives=merged("initiatives"),
+        files=current.files,
+        missing=tuple(d for d in current.missing if d not in stale_depts),
+        problems=sorted(problems, key=problem_order),
+    )
+
+
+def stale_departments(validated: Validated) -> list[StaleDepartment]:
+    """The departments shown from an earlier period, in submissions order."""
+    subs = validated.submissions
+    if subs.empty or "stale" not in subs:
+        return []
+    return [
+        StaleDepartment(
+            str(s["department_id"]),
+            s["as_of_period"] if isinstance(s.get("as_of_period"), str) else "",
+            str(s["file"]),
+        )
+        for s in subs.to_dict("records")
+        if bool(s.get("stale"))
+    ]

@@ -1,0 +1,236 @@
+"""Validated frames of every workbook in, the rules that look beyond one cell out as Problems.
+
+Cross-sheet references (objectives, alignments, check-ins), KPI definitions (ranges, red
+thresholds on the right side, zero targets), the months of the KPI table (future actuals,
+gaps, the reporting month) and percentages typed as whole numbers. Add a new rule here:
+`pipeline.schemas` checks single cells, `pipeline.validate` files and submissions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+
+from pipeline import contract
+from pipeline.config import Config
+from pipeline.contract import Sheet
+from pipeline.problems import Problem, problem, shown_value
+from pipeline.vocabulary import Aggregation, Direction
+
+PERCENT_SUSPECT = 2.0  # a % value of 2 or more (200 %) was most likely typed as 42 for 42 %
+
+# (file, sheet, column key, Excel row) -> "KPIs!H7"
+CellOf = Callable[[str, str, str, int], str]
+
+
+def cross_sheet_problems(
+    frames: dict[str, pd.DataFrame],
+    config: Config,
+    period: str,
+    months: tuple[str, ...],
+    cell_of: CellOf,
+    known_ids: frozenset[str],
+) -> list[Problem]:
+    """Every rule that looks beyond one cell: references, KPI definitions, months, percents.
+
+    `frames` are the typed frames of all workbooks of the period, one per data sheet (keyed
+    by sheet name, with `file`, `row` and `department_id` columns); `known_ids` are
+    objective and KPI IDs from other submissions that references may also name.
+    """
+    out: list[Problem] = []
+    objectives = frames[Sheet.OBJECTIVES]
+    kpis = frames[Sheet.KPIS]
+    okrs = frames[Sheet.OKRS]
+    checkins = frames[Sheet.CHECKINS]
+    initiatives = frames[Sheet.INITIATIVES]
+
+    specs = {spec.name: spec for spec in contract.data_sheet_specs(months)}
+
+    def add(
+        code: str,
+        frame_row: Any,
+        sheet: str,
+        key: str,
+        value: Any = "",
+        column: str | None = None,
+        **fields: Any,
+    ) -> None:
+        spec = specs[sheet]
+        header = column or spec.columns[[c.key for c in spec.columns].index(key)].header
+        out.append(
+            problem(
+                code,
+                frame_row.file,
+                sheet=sheet,
+                cell=cell_of(frame_row.file, sheet, key, frame_row.row),
+                column=header,
+                value=shown_value(value),
+                department=frame_row.department_id,
+                **fields,
+            )
+        )
+
+    corporate = {d.id for d in config.departments if d.corporate}
+    all_objectives = set(objectives["objective_id"].dropna())
+    objective_depts = objectives.groupby("department_id")["objective_id"].agg(set).to_dict()
+    corp_objectives = set().union(*(objective_depts.get(c, set()) for c in corporate))
+    corp_objectives |= known_ids
+    all_objectives |= known_ids
+    kpi_depts = kpis.groupby("department_id")["kpi_id"].agg(set).to_dict()
+    corp_kpis = set().union(*(kpi_depts.get(c, set()) for c in corporate)) | known_ids
+
+    def visible_objectives(dept: str) -> set[str]:
+        return objective_depts.get(dept, set()) | corp_objectives
+
+    for row in objectives.itertuples():
+        for target in row.contributes_to or ():
+            if target not in all_objectives:
+                add("unknown-objective", row, Sheet.OBJECTIVES, "contributes_to", target)
+
+    objective_perspective = dict(
+        zip(objectives["objective_id"], objectives["perspective"], strict=False)
+    )
+    period_index = months.index(period) + 1
+    for row in kpis.itertuples():
+        if row.objective_id and row.objective_id not in visible_objectives(row.department_id):
+            add("unknown-objective", row, Sheet.KPIS, "objective_id", row.objective_id)
+        elif (
+            row.objective_id in objective_perspective
+            and row.perspective in contract.PERSPECTIVES
+            and objective_perspective[row.objective_id] != row.perspective
+        ):
+            add(
+                "perspective-mismatch",
+                row,
+                Sheet.KPIS,
+                "perspective",
+                row.perspective,
+                objective_perspective=objective_perspective[row.objective_id],
+            )
+        _check_kpi_definition(row, add)
+        _check_months(row, months, period_index, add)
+
+    for row in okrs.itertuples():
+        aligned = row.aligned_to
+        if (
+            aligned
+            and aligned
+            not in visible_objectives(row.department_id)
+            | kpi_depts.get(row.department_id, set())
+            | corp_kpis
+        ):
+            add("unknown-alignment", row, Sheet.OKRS, "aligned_to", aligned)
+        if row.unit == contract.PERCENT_UNIT:
+            for key in ("baseline", "target", "current"):
+                _percent_warning(row, key, Sheet.OKRS, add)
+    for (_file, objective_id), group in okrs.groupby(["file", "okr_objective_id"]):
+        texts = set(group["okr_objective"].dropna())
+        if len(texts) > 1:
+            add(
+                "okr-objective-inconsistent",
+                next(group.itertuples()),
+                Sheet.OKRS,
+                "okr_objective",
+                okr_objective=objective_id,
+            )
+
+    kr_units = dict(zip(zip(okrs["file"], okrs["kr_id"], strict=False), okrs["unit"], strict=False))
+    for row in checkins.itertuples():
+        if row.kr_id and (row.file, row.kr_id) not in kr_units:
+            add("unknown-kr", row, Sheet.CHECKINS, "kr_id", row.kr_id)
+        elif kr_units.get((row.file, row.kr_id)) == contract.PERCENT_UNIT:
+            _percent_warning(row, "value", Sheet.CHECKINS, add)
+
+    for row in initiatives.itertuples():
+        if row.objective_id and row.objective_id not in visible_objectives(row.department_id):
+            add("unknown-objective", row, Sheet.INITIATIVES, "objective_id", row.objective_id)
+    return out
+
+
+def _check_kpi_definition(row: Any, add: Any) -> None:
+    target, red, target_max = row.target, row.red_threshold, row.target_max
+    if row.unit == contract.PERCENT_UNIT:
+        for key in ("target", "target_max", "red_threshold"):
+            _percent_warning(row, key, Sheet.KPIS, add)
+    if row.aggregation == Aggregation.SUM and row.unit in contract.NON_ADDITIVE_UNITS:
+        add("sum-of-non-additive", row, Sheet.KPIS, "aggregation", row.unit)
+    if pd.isna(target):
+        return
+    if row.direction == Direction.RANGE:
+        if pd.isna(target_max) or target_max <= target:
+            add(
+                "range-without-max",
+                row,
+                Sheet.KPIS,
+                "target_max",
+                "" if pd.isna(target_max) else target_max,
+                target=f"target {shown_value(target)}",
+            )
+        elif not pd.isna(red) and target <= red <= target_max:
+            add(
+                "red-wrong-side",
+                row,
+                Sheet.KPIS,
+                "red_threshold",
+                red,
+                direction="Within range (red must lie outside the range)",
+            )
+    elif not pd.isna(red):
+        if row.direction == Direction.HIGHER and red > target:
+            add("red-wrong-side", row, Sheet.KPIS, "red_threshold", red, direction=Direction.HIGHER)
+        elif row.direction == Direction.LOWER and red < target:
+            add("red-wrong-side", row, Sheet.KPIS, "red_threshold", red, direction=Direction.LOWER)
+    elif target == 0:
+        add("zero-target-no-red", row, Sheet.KPIS, "red_threshold")
+
+
+def _check_months(row: Any, months: tuple[str, ...], period_index: int, add: Any) -> None:
+    values = [getattr(row, f"m{i:02d}") for i in range(1, 13)]
+    unusable = row.unusable_cells
+    filled = [not pd.isna(v) or f"m{i + 1:02d}" in unusable for i, v in enumerate(values)]
+    last_filled = max((i for i, f in enumerate(filled[:period_index]) if f), default=-1)
+    for i in range(period_index, 12):
+        if filled[i]:
+            add(
+                "future-actual",
+                row,
+                Sheet.KPIS,
+                f"m{i + 1:02d}",
+                values[i],
+                column=months[i],
+                period=months[period_index - 1],
+            )
+    # Leading blanks are a KPI introduced mid-year; only a hole after the first value is a gap.
+    first_filled = filled.index(True) if True in filled else 12
+    for i in range(first_filled, last_filled):
+        if not filled[i]:
+            add("month-gap", row, Sheet.KPIS, f"m{i + 1:02d}", column=months[i])
+    if not filled[period_index - 1]:
+        add(
+            "missing-current-actual",
+            row,
+            Sheet.KPIS,
+            f"m{period_index:02d}",
+            column=months[period_index - 1],
+        )
+    if row.unit == contract.PERCENT_UNIT:
+        for i in range(12):
+            _percent_warning(row, f"m{i + 1:02d}", Sheet.KPIS, add, column=months[i])
+
+
+def _percent_warning(row: Any, key: str, sheet: str, add: Any, column: str | None = None) -> None:
+    value = getattr(row, key)
+    if pd.isna(value) or getattr(row, f"pct_text__{key}"):
+        return
+    if abs(value) >= PERCENT_SUSPECT:
+        add(
+            "percent-as-whole-number",
+            row,
+            sheet,
+            key,
+            value,
+            column=column,
+            meant=f"{value / 100:g} ({value:g}%)",
+        )
