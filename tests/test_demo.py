@@ -11,7 +11,15 @@ import pytest
 
 from pipeline import contract
 from pipeline.config import load_config
-from pipeline.demo import DEMO_PERIOD, build_demo, demo_content
+from pipeline.demo import (
+    DATA_DIR,
+    DEMO_PERIOD,
+    DemoDataError,
+    build_demo,
+    demo_content,
+    load_catalogue,
+    load_department,
+)
 from pipeline.read import read_workbook
 from pipeline.validate import validate
 
@@ -478,3 +486,108 @@ def test_demo_workbooks_validate_without_errors(config, built):
     errors = [p for p in validated.problems if p.severity == "error"]
     assert not errors, errors[:5]
     assert validated.missing == ()
+
+
+# --- the data files ------------------------------------------------------------------------
+
+# The shape of each kind of ID after the department prefix.
+ID_SHAPES = {
+    "objectives": re.compile(r"[A-Z]\d+"),
+    "kpis": re.compile(r"K\d{2}"),
+    "okrs": re.compile(r"OKR\d+"),
+    "key_results": re.compile(r"KR\d+"),
+    "initiatives": re.compile(r"I\d+"),
+}
+
+
+def test_every_id_in_the_data_files_has_its_department_prefix(config):
+    """One TOML file per department; each ID there is <DEPT>-<kind><number>, e.g. FIN-K01."""
+    paths = sorted(DATA_DIR.glob("*.toml"))
+    assert {p.stem for p in paths} == set(config.department_ids)
+    for path in paths:
+        spec = load_department(path)
+        kinds = {
+            "objectives": [o.id for o in spec.objectives],
+            "kpis": [k.id for k in spec.kpis],
+            "okrs": [o.id for o in spec.okrs],
+            "key_results": [kr.id for o in spec.okrs for kr in o.key_results],
+            "initiatives": [i.id for i in spec.initiatives],
+        }
+        for kind, ids in kinds.items():
+            for item_id in ids:
+                dept, _, rest = item_id.partition("-")
+                assert dept == path.stem, (path.name, item_id)
+                assert ID_SHAPES[kind].fullmatch(rest), (path.name, kind, item_id)
+
+
+MINIMAL = """
+prepared_by = "Ann"
+approved_by = "Bob"
+submitted_after_days = 3
+
+[[objectives]]
+id = "X-O1"
+perspective = "Financial"
+name = "Grow"
+owner = "Ann"
+
+[[kpis]]
+id = "X-K01"
+objective = "X-O1"
+name = "Revenue"
+unit = "EUR"
+direction = "Higher is better"
+aggregation = "Sum"
+target = 100
+trend = [5, 10]
+
+[[initiatives]]
+id = "X-I1"
+name = "Sell more"
+objective = "X-O1"
+owner = "Ann"
+start = 2026-01-05
+end = 2026-06-30
+progress = 0.5
+budget = 1000
+spent = 400
+status = "On track"
+"""
+
+
+def test_loader_reads_a_minimal_file(tmp_path):
+    """The smallest valid file loads, with omitted keys at their defaults."""
+    path = tmp_path / "X.toml"
+    path.write_text(MINIMAL)
+    spec = load_department(path)
+    assert [k.id for k in spec.kpis] == ["X-K01"]
+    assert spec.kpis[0].trend == (5, 10) and spec.kpis[0].red_threshold is None
+    assert spec.okrs == () and spec.initiatives[0].start == date(2026, 1, 5)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('id = "X-I1"', 'id = "X-K01"', "duplicate ID 'X-K01'"),
+        ("trend = [5, 10]", "trend = [5, 10]\ncolour = 'red'", "unknown key 'colour'"),
+        ('owner = "Ann"\n\n[[kpis]]', "\n[[kpis]]", "missing key 'owner'"),
+        ('status = "On track"', 'status = "Fine"', "key 'status' is 'Fine'"),
+        ('objective = "X-O1"\nname = "Revenue"', 'objective = "X-O9"\nname = "Revenue"', "X-O9"),
+    ],
+)
+def test_loader_names_the_file_and_the_key(tmp_path, old, new, message):
+    """A duplicate ID, an unknown or missing key or a bad choice: the error names the file."""
+    assert MINIMAL.count(old) == 1
+    path = tmp_path / "X.toml"
+    path.write_text(MINIMAL.replace(old, new))
+    with pytest.raises(DemoDataError, match=re.escape(message)) as caught:
+        load_department(path)
+    assert str(path) in str(caught.value)
+
+
+def test_loader_rejects_an_id_used_in_two_files(tmp_path):
+    """IDs are unique organisation-wide: the second file using one is named."""
+    (tmp_path / "X.toml").write_text(MINIMAL)
+    (tmp_path / "Y.toml").write_text(MINIMAL)
+    with pytest.raises(DemoDataError, match=r"Y\.toml: ID 'X-O1' is also used in .*X\.toml"):
+        load_catalogue(tmp_path)
