@@ -43,40 +43,33 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 import pandas as pd
 
 from pipeline.config import Config, Scoring
 from pipeline.contract import (
-    PERSPECTIVES,
     fiscal_year_months,
-    period_end,
     quarter_of,
 )
 from pipeline.formulas import (
     DERIVE_AFTER_MONTHS,
-    PACE,
     KpiResult,
     RollUp,
     as_float,
     evaluate_kpi,
-    expected_progress,
     kpi_status,
-    kr_progress,
-    okr_grade,
-    roll_up,
     rollup_status,
     trend,
 )
+from pipeline.okrs import score_key_results, score_okr_departments, score_okr_objectives
 from pipeline.problems import Problem
+from pipeline.rollup import Rolled, Tree, roll_up_all
 from pipeline.validate import Validated
 from pipeline.vocabulary import (
     ORG,
-    DepartmentTree,
     Status,
     ids,
     is_blank,
@@ -188,21 +181,6 @@ ORGANISATION_COLUMNS = (
     "department_id", "name", "score", "status", "prev_score", "prev_status", "trend",
     "departments_scored", "departments_no_data", "inputs", "formula",
 )  # fmt: skip
-KEY_RESULT_COLUMNS = (
-    "department_id", "okr_objective_id", "okr_objective", "kr_id", "key_result", "type",
-    "unit", "quarter", "baseline", "target", "current", "current_source", "progress",
-    "confidence", "confidence_change", "expected", "behind_pace", "last_checkin",
-    "days_since_checkin", "checkins", "aligned_to", "weight", "owner", "reflection",
-    "current_quarter",
-)  # fmt: skip
-OKR_OBJECTIVE_COLUMNS = (
-    "department_id", "okr_objective_id", "okr_objective", "quarter", "current_quarter", "krs",
-    "krs_behind_pace", "aligned_to", "score", "grade", "expected", "confidence", "inputs",
-    "formula",
-)  # fmt: skip
-OKR_DEPARTMENT_COLUMNS = (
-    "department_id", "okr_objectives", "krs", "krs_behind_pace", "score", "grade", "formula",
-)  # fmt: skip
 ATTENTION_COLUMNS = (
     "kind", "department_id", "id", "name", "perspective", "status", "score", "red_months",
     "related", "detail",
@@ -294,268 +272,6 @@ def score_kpis(
     return _frame(rows, KPI_COLUMNS)
 
 
-# --- OKRs ---------------------------------------------------------------------------------
-
-
-def score_key_results(
-    key_results: pd.DataFrame, checkins: pd.DataFrame, period: str
-) -> pd.DataFrame:
-    """One row per KR: current value, progress, confidence, pace and check-in history."""
-    as_of = period_end(period)
-    this_quarter = quarter_of(period)
-    history: dict[str, list[tuple[date, float, float]]] = defaultdict(list)
-    if not checkins.empty:
-        for kr_id, when, value, confidence in zip(
-            checkins["kr_id"],
-            checkins["date"],
-            checkins["value"],
-            checkins.get("confidence", pd.Series([math.nan] * len(checkins))),
-            strict=True,
-        ):
-            if is_blank(when):
-                continue
-            day = pd.Timestamp(when).date()
-            if day <= as_of:
-                history[kr_id].append((day, as_float(value), as_float(confidence)))
-    rows = []
-    for kr in key_results.to_dict("records"):
-        checks = sorted(history.get(kr["kr_id"], []), key=lambda c: c[0])  # stable
-        usable = [c for c in checks if not math.isnan(c[1])]
-        if usable:
-            current, source = usable[-1][1], "check-in"
-        elif not is_blank(kr.get("current")):
-            current, source = float(kr["current"]), "sheet"
-        else:
-            current, source = math.nan, ""
-        confidences = [c[2] for c in checks if not math.isnan(c[2])]
-        confidence = confidences[-1] if confidences else as_float(kr.get("confidence"))
-        change = confidences[-1] - confidences[-2] if len(confidences) >= 2 else math.nan
-        progress = kr_progress(kr["type"], kr.get("baseline"), kr["target"], current)
-        expected = expected_progress(kr["quarter"], as_of)
-        last = checks[-1][0] if checks else None
-        rows.append(
-            {
-                "department_id": kr["department_id"],
-                "okr_objective_id": kr["okr_objective_id"],
-                "okr_objective": kr.get("okr_objective", ""),
-                "kr_id": kr["kr_id"],
-                "key_result": kr.get("key_result", ""),
-                "type": kr["type"],
-                "unit": kr.get("unit", ""),
-                "quarter": kr["quarter"],
-                "baseline": as_float(kr.get("baseline")),
-                "target": as_float(kr["target"]),
-                "current": current,
-                "current_source": source,
-                "progress": progress,
-                "confidence": confidence,
-                "confidence_change": change,
-                "expected": expected,
-                "behind_pace": bool(
-                    not math.isnan(progress)
-                    and not math.isnan(expected)
-                    and progress < PACE * expected
-                ),
-                "last_checkin": last,
-                "days_since_checkin": (as_of - last).days if last else math.nan,
-                "checkins": tuple(
-                    (d.isoformat(), v, None if math.isnan(c) else c) for d, v, c in checks
-                ),
-                "aligned_to": kr.get("aligned_to", "") or "",
-                "weight": 1.0 if is_blank(kr.get("weight")) else float(kr["weight"]),
-                "owner": kr.get("owner", "") or "",
-                "reflection": kr.get("reflection", "") or "",
-                "current_quarter": kr["quarter"] == this_quarter,
-            }
-        )
-    return _frame(rows, KEY_RESULT_COLUMNS)
-
-
-def score_okr_objectives(key_results: pd.DataFrame, scoring: Scoring) -> pd.DataFrame:
-    """One row per OKR objective: weighted mean of its KRs' progress, graded."""
-    rows = []
-    if key_results.empty:
-        return _frame(rows, OKR_OBJECTIVE_COLUMNS)
-    groups = key_results.groupby(["department_id", "okr_objective_id"], sort=False)
-    for (dept, okr_id), krs in groups:
-        result = roll_up(zip(krs["kr_id"], krs["progress"], krs["weight"], strict=True))
-        confidences = [c for c in krs["confidence"] if not is_blank(c)]
-        rows.append(
-            {
-                "department_id": dept,
-                "okr_objective_id": okr_id,
-                "okr_objective": krs["okr_objective"].iloc[0],
-                "quarter": krs["quarter"].iloc[0],
-                "current_quarter": bool(krs["current_quarter"].iloc[0]),
-                "krs": len(krs),
-                "krs_behind_pace": int(krs["behind_pace"].sum()),
-                "aligned_to": tuple(dict.fromkeys(a for a in krs["aligned_to"] if a)),
-                "score": result.score,
-                "grade": okr_grade(result.score, scoring),
-                "expected": as_float(krs["expected"].iloc[0]),
-                "confidence": sum(confidences) / len(confidences) if confidences else math.nan,
-                "inputs": result.inputs,
-                "formula": result.formula,
-            }
-        )
-    return _frame(rows, OKR_OBJECTIVE_COLUMNS)
-
-
-def score_okr_departments(okr_objectives: pd.DataFrame, scoring: Scoring) -> pd.DataFrame:
-    """One row per department with OKRs this quarter: mean of its objectives' scores."""
-    rows = []
-    current = okr_objectives[okr_objectives["current_quarter"].astype(bool)]
-    for dept, objs in current.groupby("department_id", sort=False):
-        result = roll_up(
-            zip(objs["okr_objective_id"], objs["score"], [1.0] * len(objs), strict=True)
-        )
-        rows.append(
-            {
-                "department_id": dept,
-                "okr_objectives": len(objs),
-                "krs": int(objs["krs"].sum()),
-                "krs_behind_pace": int(objs["krs_behind_pace"].sum()),
-                "score": result.score,
-                "grade": okr_grade(result.score, scoring),
-                "formula": result.formula,
-            }
-        )
-    return _frame(rows, OKR_DEPARTMENT_COLUMNS)
-
-
-# --- the strategy map and the department tree ---------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Tree:
-    """The department tree from the configuration (plus any department found in the data)."""
-
-    walk: DepartmentTree
-    names: dict[str, str]
-    corporate: frozenset[str]
-
-    @classmethod
-    def build(cls, config: Config, extra: Iterable[str]) -> _Tree:
-        pairs = [(d.id, d.parent) for d in config.departments]
-        names = {d.id: d.name for d in config.departments}
-        for dept in extra:
-            if dept and dept not in names:
-                pairs.append((dept, None))
-                names[dept] = dept
-        corporate = frozenset(d.id for d in config.departments if d.corporate)
-        return cls(DepartmentTree.of(pairs), names, corporate)
-
-    @property
-    def ids(self) -> tuple[str, ...]:
-        return self.walk.order
-
-
-_Prev = Callable[[RollUp], tuple[float, str]]
-
-
-@dataclass
-class _Rolled:
-    objectives: dict[str, dict[str, Any]]  # objective_id -> row
-    perspectives: dict[tuple[str, str], RollUp]  # (department_id | ORG, perspective)
-    own: dict[str, RollUp]
-    departments: dict[str, RollUp]
-    organisation: RollUp
-
-
-def _roll_up_all(
-    objectives: pd.DataFrame,
-    kpis: pd.DataFrame,
-    kpi_scores: pd.Series,
-    tree: _Tree,
-    bsc_departments: list[str],
-    absent: set[str],
-) -> _Rolled:
-    """Objective -> perspective -> department -> parent -> organisation, for one month."""
-    objective_rows = objectives.to_dict("records")
-    objective_ids = {o["objective_id"] for o in objective_rows}
-    corporate_ids = {o["objective_id"] for o in objective_rows if o.get("corporate")}
-    by_objective: dict[str, list[tuple[str, float, float]]] = defaultdict(list)
-    orphans: dict[tuple[str, str], list[tuple[str, float, float]]] = defaultdict(list)
-    for kpi, s in zip(kpis.to_dict("records"), kpi_scores, strict=True):
-        item = (kpi["kpi_id"], s, kpi["weight"])
-        if kpi["objective_id"] in objective_ids:
-            by_objective[kpi["objective_id"]].append(item)
-        else:
-            orphans[(kpi["department_id"], kpi["perspective"])].append(item)
-
-    rolled: dict[str, dict[str, Any]] = {}
-    for o in objective_rows:
-        own = roll_up(by_objective.get(o["objective_id"], []))
-        rolled[o["objective_id"]] = {"own": own, "full": own, "contributors": ()}
-    for o in objective_rows:
-        if o["objective_id"] in corporate_ids:
-            continue
-        for target in o.get("contributes_to") or ():
-            if target in corporate_ids:
-                entry = rolled[target]
-                entry["contributors"] = (*entry["contributors"], o["objective_id"])
-    for target in corporate_ids:
-        entry = rolled[target]
-        if entry["contributors"]:
-            extra = [
-                (c, rolled[c]["own"].score, _weight(objectives, c)) for c in entry["contributors"]
-            ]
-            entry["full"] = roll_up([*by_objective.get(target, []), *extra])
-
-    perspectives: dict[tuple[str, str], RollUp] = {}
-    by_dept_persp: dict[tuple[str, str], list[tuple[str, float, float]]] = defaultdict(list)
-    for o in objective_rows:
-        key = (o["department_id"], o["perspective"])
-        by_dept_persp[key].append(
-            (o["objective_id"], rolled[o["objective_id"]]["own"].score, o["weight"])
-        )
-    for dept in bsc_departments:
-        for persp in PERSPECTIVES:
-            items = by_dept_persp.get((dept, persp), []) + orphans.get((dept, persp), [])
-            perspectives[(dept, persp)] = roll_up(items)
-
-    # A perspective with no objective and no KPI is absent, not No data: it is left out.
-    def present(key: tuple[str, str]) -> bool:
-        r = perspectives[key]
-        return r.scored + r.no_data > 0
-
-    for persp in PERSPECTIVES:
-        perspectives[(ORG, persp)] = roll_up(
-            (d, perspectives[(d, persp)].score, 1.0) for d in bsc_departments if present((d, persp))
-        )
-
-    # Departments: own scorecard + children. A department that sent nothing counts as No
-    # data; one that runs OKRs only has no BSC score and is left out of the BSC roll-up.
-    own: dict[str, RollUp] = {}
-    departments: dict[str, RollUp] = {}
-    for dept in tree.walk.post_order():
-        own[dept] = roll_up(
-            (p, perspectives[(dept, p)].score, 1.0)
-            for p in PERSPECTIVES
-            if dept in bsc_departments and present((dept, p))
-        )
-        items = []
-        if dept in bsc_departments or dept in absent:
-            items.append((f"{dept} own", own[dept].score, 1.0))
-        for child in tree.walk.children(dept):
-            r = departments[child]
-            if r.scored + r.no_data > 0:
-                items.append((child, r.score, 1.0))
-        departments[dept] = roll_up(items)
-    roots = list(tree.walk.roots())
-    organisation = roll_up(
-        (d, departments[d].score, 1.0)
-        for d in roots
-        if departments[d].scored + departments[d].no_data > 0
-    )
-    return _Rolled(rolled, perspectives, own, departments, organisation)
-
-
-def _weight(objectives: pd.DataFrame, objective_id: str) -> float:
-    w = objectives.loc[objectives["objective_id"] == objective_id, "weight"]
-    return 1.0 if w.empty or is_blank(w.iloc[0]) else float(w.iloc[0])
-
-
 # --- the whole scoring run ----------------------------------------------------------------
 
 
@@ -601,35 +317,23 @@ def score(validated: Validated, config: Config) -> Scored:
     ]
 
     data_departments = set(kpis["department_id"]) | set(objectives["department_id"])
-    tree = _Tree.build(config, sorted(data_departments | set(key_results["department_id"])))
+    tree = Tree.build(config, sorted(data_departments | set(key_results["department_id"])))
     bsc_departments = [d for d in tree.ids if d in data_departments]
     absent = set(validated.missing)
-    now = _roll_up_all(objectives, kpis, kpis["score"], tree, bsc_departments, absent)
-    before = _roll_up_all(objectives, kpis, kpis["prev_score"], tree, bsc_departments, absent)
-    has_previous = month_index > 1
-
-    def prev(r: RollUp) -> tuple[float, str]:
-        """Last month's score and status (none in the first month of the fiscal year)."""
-        if not has_previous:
-            return math.nan, ""
-        return r.score, rollup_status(r.score, scoring)
-
-    objective_frame = _objective_frame(objectives, now, before, prev, scoring)
-    perspective_frame = _perspective_frame(now, before, prev, scoring, kpis, okrs_by_perspective)
+    now = roll_up_all(objectives, kpis, kpis["score"], tree, bsc_departments, absent)
+    before = roll_up_all(objectives, kpis, kpis["prev_score"], tree, bsc_departments, absent)
+    versus = _Versus(scoring, has_previous=month_index > 1)
+    objective_frame = _objective_frame(objectives, now, before, versus)
+    perspective_frame = _perspective_frame(now, before, versus, kpis, okrs_by_perspective)
     department_frame = _department_frame(
-        validated, tree, now, before, prev, scoring, kpis, okr_objectives, quarter
+        validated, tree, now, before, versus, kpis, okr_objectives, quarter
     )
-    org_prev, org_prev_status = prev(before.organisation)
     organisation = _frame(
         [
             {
                 "department_id": ORG,
                 "name": config.organisation.name,
-                "score": now.organisation.score,
-                "status": rollup_status(now.organisation.score, scoring),
-                "prev_score": org_prev,
-                "prev_status": org_prev_status,
-                "trend": trend(now.organisation.score, org_prev),
+                **versus.fields(now.organisation, before.organisation),
                 "departments_scored": now.organisation.scored,
                 "departments_no_data": now.organisation.no_data,
                 "inputs": now.organisation.inputs,
@@ -670,8 +374,29 @@ def _objectives_input(objectives: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+@dataclass(frozen=True)
+class _Versus:
+    """A roll-up's status, last month's score and status, and the trend: one rule for all."""
+
+    scoring: Scoring
+    has_previous: bool  # False in the first month of the fiscal year
+
+    def fields(self, now: RollUp, before: RollUp) -> dict[str, Any]:
+        if self.has_previous:
+            prev_score, prev_status = before.score, rollup_status(before.score, self.scoring)
+        else:
+            prev_score, prev_status = math.nan, ""
+        return {
+            "score": now.score,
+            "status": rollup_status(now.score, self.scoring),
+            "prev_score": prev_score,
+            "prev_status": prev_status,
+            "trend": trend(now.score, prev_score),
+        }
+
+
 def _objective_frame(
-    objectives: pd.DataFrame, now: _Rolled, before: _Rolled, prev: _Prev, scoring: Scoring
+    objectives: pd.DataFrame, now: Rolled, before: Rolled, versus: _Versus
 ) -> pd.DataFrame:
     drivers: dict[str, list[str]] = defaultdict(list)
     for oid, targets in zip(objectives["objective_id"], objectives["contributes_to"], strict=True):
@@ -680,9 +405,8 @@ def _objective_frame(
     rows = []
     for o in objectives.to_dict("records"):
         oid = o["objective_id"]
-        entry, old = now.objectives[oid], before.objectives[oid]
-        full, own = entry["full"], entry["own"]
-        prev_score, prev_status = prev(old["full"])
+        entry = now.objectives[oid]
+        full, own = entry.full, entry.own
         rows.append(
             {
                 "department_id": o["department_id"],
@@ -694,14 +418,10 @@ def _objective_frame(
                 "contributes_to": o["contributes_to"],
                 "weight": float(o["weight"]),
                 "own_score": own.score,
-                "score": full.score,
-                "status": rollup_status(full.score, scoring),
-                "prev_score": prev_score,
-                "prev_status": prev_status,
-                "trend": trend(full.score, prev_score),
+                **versus.fields(full, before.objectives[oid].full),
                 "kpis_scored": own.scored,
                 "kpis_no_data": own.no_data,
-                "contributors": entry["contributors"],
+                "contributors": entry.contributors,
                 "drivers": tuple(drivers.get(oid, ())),
                 "inputs": full.inputs,
                 "formula": full.formula,
@@ -711,17 +431,15 @@ def _objective_frame(
 
 
 def _perspective_frame(
-    now: _Rolled,
-    before: _Rolled,
-    prev: _Prev,
-    scoring: Scoring,
+    now: Rolled,
+    before: Rolled,
+    versus: _Versus,
     kpis: pd.DataFrame,
     okrs_by_perspective: dict[tuple[str, str], int],
 ) -> pd.DataFrame:
     kpi_count = kpis.groupby(["department_id", "perspective"]).size().to_dict()
     rows = []
     for (dept, persp), r in now.perspectives.items():
-        prev_score, prev_status = prev(before.perspectives[(dept, persp)])
         kpis_in = (
             int((kpis["perspective"] == persp).sum())
             if dept == ORG
@@ -731,11 +449,7 @@ def _perspective_frame(
             {
                 "department_id": dept,
                 "perspective": persp,
-                "score": r.score,
-                "status": rollup_status(r.score, scoring),
-                "prev_score": prev_score,
-                "prev_status": prev_status,
-                "trend": trend(r.score, prev_score),
+                **versus.fields(r, before.perspectives[(dept, persp)]),
                 "objectives_scored": r.scored,
                 "objectives_no_data": r.no_data,
                 "kpis": kpis_in,
@@ -749,11 +463,10 @@ def _perspective_frame(
 
 def _department_frame(
     validated: Validated,
-    tree: _Tree,
-    now: _Rolled,
-    before: _Rolled,
-    prev: _Prev,
-    scoring: Scoring,
+    tree: Tree,
+    now: Rolled,
+    before: Rolled,
+    versus: _Versus,
     kpis: pd.DataFrame,
     okr_objectives: pd.DataFrame,
     quarter: str,
@@ -771,7 +484,6 @@ def _department_frame(
     rows = []
     for dept in tree.ids:
         r = now.departments[dept]
-        prev_score, prev_status = prev(before.departments[dept])
         dept_kpis = kpis[kpis["department_id"] == dept]
         bsc, okr = dept in has_bsc, dept in has_okr
         rows.append(
@@ -793,11 +505,7 @@ def _department_frame(
                 "kpis_no_data": int((dept_kpis["status"] == Status.NO_DATA).sum()),
                 "okr_objectives": int((current_okrs["department_id"] == dept).sum()),
                 "own_score": now.own[dept].score,
-                "score": r.score,
-                "status": rollup_status(r.score, scoring),
-                "prev_score": prev_score,
-                "prev_status": prev_status,
-                "trend": trend(r.score, prev_score),
+                **versus.fields(r, before.departments[dept]),
                 "inputs": r.inputs,
                 "formula": r.formula,
             }
@@ -904,7 +612,7 @@ def _calculations(
     organisation: pd.DataFrame,
     okr_objs: pd.DataFrame,
     okr_depts: pd.DataFrame,
-    tree: _Tree,
+    tree: Tree,
 ) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
     for o in objectives.to_dict("records"):
