@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+import tempfile
+import traceback
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +22,11 @@ from pipeline.config import Config, ConfigError, load_config
 from pipeline.contract import parse_period
 from pipeline.vocabulary import FAILED_FILE_STATUSES, FileStatus
 
-EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+# The exit-code rule, stated once (README "Exit codes"): 0 every file accepted; 1 some file
+# rejected or unreadable (outputs are still written); 2 a usage or configuration error;
+# 3 an unexpected error (one line on stderr, the traceback in scorecard-error.log).
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_UNEXPECTED = 0, 1, 2, 3
+ERROR_LOG = "scorecard-error.log"
 
 # Piped output (logs, CI) gets a wide fixed width so tables don't fold cell references.
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
@@ -28,6 +35,15 @@ err_console = Console(stderr=True, highlight=False)
 
 class UsageError(click.ClickException):
     exit_code = EXIT_USAGE
+
+
+class UnexpectedError(click.ClickException):
+    exit_code = EXIT_UNEXPECTED
+
+
+def exit_code_for(statuses: Iterable[str]) -> int:
+    """EXIT_INVALID when any file was rejected or unreadable, else EXIT_OK."""
+    return EXIT_INVALID if any(s in FAILED_FILE_STATUSES for s in statuses) else EXIT_OK
 
 
 def _config(path: str) -> Config:
@@ -97,7 +113,7 @@ def templates(config_path: str, period: str | None, out: Path | None) -> None:
     config = _config(config_path)
     period = _period(period) or run.default_period(run.Intake())
     out = out or config.base_dir / "workbook_templates"
-    paths = write_templates(config, period, out)
+    paths = _guard(lambda: write_templates(config, period, out), out)
     console.print(f"Wrote {len(paths)} template(s) for {period} to {out}")
 
 
@@ -115,12 +131,12 @@ def validate(config_path: str, period: str | None, out: Path | None, as_json: bo
     else:
         _print_validation(summary)
         console.print(f"Report: {outputs.html_path}")
-    sys.exit(EXIT_INVALID if any(summary["summary"][s] for s in FAILED_FILE_STATUSES) else EXIT_OK)
+    sys.exit(exit_code_for(f["status"] for f in summary["files"]))
 
 
 def _checked(config: Config, period: str | None, out: Path | None) -> run.ValidationOutputs:
     with _progress() as on_step:
-        return _guard(lambda: run.check(config, period, out, on_step))
+        return _guard(lambda: run.check(config, period, out, on_step), _log_dir(config, out))
 
 
 def _print_validation(summary: dict[str, Any]) -> None:
@@ -168,7 +184,9 @@ def demo(config_path: str, period: str | None) -> None:
     from pipeline.demo import DEMO_PERIOD, build_demo
 
     config = _config(config_path)
-    paths = build_demo(config, _period(period) or DEMO_PERIOD)
+    paths = _guard(
+        lambda: build_demo(config, _period(period) or DEMO_PERIOD), _log_dir(config, None)
+    )
     console.print(f"Wrote {len(paths)} demo workbook(s) to {config.reporting.inbox}")
 
 
@@ -179,7 +197,9 @@ def demo(config_path: str, period: str | None) -> None:
 def score(config_path: str, period: str | None, out: Path | None) -> None:
     config = _config(config_path)
     with _progress() as on_step:
-        result = _guard(lambda: run.score_inbox(config, _period(period), out, on_step))
+        result = _guard(
+            lambda: run.score_inbox(config, _period(period), out, on_step), _log_dir(config, out)
+        )
     _print_outcome(result)
     console.print(f"Data book: {result.databook}")
     sys.exit(_exit_code(result.checked))
@@ -192,7 +212,9 @@ def score(config_path: str, period: str | None, out: Path | None) -> None:
 def report(config_path: str, period: str | None, out: Path | None) -> None:
     config = _config(config_path)
     with _progress() as on_step:
-        result = _guard(lambda: run.build_report(config, _period(period), out, on_step))
+        result = _guard(
+            lambda: run.build_report(config, _period(period), out, on_step), _log_dir(config, out)
+        )
     _print_outcome(result)
     console.print(f"Board pack: {result.pdf} ({result.pages} pages)")
     console.print(f"HTML twin:  {result.html}")
@@ -207,7 +229,7 @@ def status(config_path: str) -> None:
     from pipeline.inbox import ledger_rows
 
     config = _config(config_path)
-    rows = ledger_rows(config.reporting.archive)
+    rows = _guard(lambda: ledger_rows(config.reporting.archive), _log_dir(config, None))
     if not rows:
         console.print("No runs recorded yet: run `scorecard validate` or `scorecard report`.")
         return
@@ -227,13 +249,40 @@ def status(config_path: str) -> None:
     console.print(table)
 
 
-def _guard(action: Callable[[], Any]) -> Any:
+def _guard(action: Callable[[], Any], log_dir: Path) -> Any:
+    """Run a library call: a configuration problem is exit 2; anything unexpected is one
+    clear line and exit 3, with the traceback written to `log_dir`/scorecard-error.log."""
     try:
         return action()
-    except FileNotFoundError as exc:
+    except ConfigError as exc:
         raise UsageError(str(exc)) from None
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    except Exception as exc:
+        where = _write_traceback(log_dir)
+        first_line = (str(exc).splitlines() or [""])[0][:200]
+        raise UnexpectedError(
+            f"unexpected {type(exc).__name__}: {first_line} (details: {where})"
+        ) from None
+
+
+def _log_dir(config: Config, out: Path | None) -> Path:
+    return out or config.reporting.output
+
+
+def _write_traceback(log_dir: Path) -> Path:
+    """Append the current traceback to the error log; fall back to the temp folder."""
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    ctx = click.get_current_context(silent=True)
+    command = ctx.command_path if ctx else "scorecard"
+    text = f"--- {stamp} {command}\n{traceback.format_exc()}\n"
+    for folder in (log_dir, Path(tempfile.gettempdir())):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with (folder / ERROR_LOG).open("a", encoding="utf-8") as log:
+                log.write(text)
+            return folder / ERROR_LOG
+        except OSError:
+            continue
+    return Path(tempfile.gettempdir()) / ERROR_LOG
 
 
 def _print_outcome(result: run.ReportOutputs) -> None:
@@ -253,5 +302,4 @@ def _print_outcome(result: run.ReportOutputs) -> None:
 
 
 def _exit_code(checked: run.ValidationOutputs) -> int:
-    files = checked.validated.files
-    return EXIT_INVALID if files["status"].isin(FAILED_FILE_STATUSES).any() else EXIT_OK
+    return exit_code_for(checked.validated.files["status"])

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline.atomic import replacing
+from pipeline.config import ConfigError
 from pipeline.problems import Problem
 from pipeline.vocabulary import FileStatus
 
@@ -32,7 +33,7 @@ class Found:
 def discover(inbox: Path) -> Found:
     """List the inbox (not recursively), skipping lock files, hidden and partial files."""
     if not inbox.is_dir():
-        raise FileNotFoundError(f"inbox folder not found: {inbox}")
+        raise ConfigError(f"[reporting] inbox folder not found: {inbox}")
     workbooks: list[Path] = []
     wrong: list[Path] = []
     ignored: list[tuple[Path, str]] = []
