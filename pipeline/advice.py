@@ -1,9 +1,10 @@
 """Validated frames (and their scores) in, goal-quality advice out: warnings, never errors.
 
-The known failure modes of Balanced Scorecards and OKRs (DESIGN.md "Goal-quality advice"
-and "BSC <-> OKR"). Pure: no I/O. `pipeline.score` and `pipeline.advice` are independent
-layers, so the scores arrive as any object with the frames of `pipeline.score.Scored`
-(`kpis`, `attention`); the caller joins them: `scored.advice = advise(validated, scored)`.
+The known failure modes of Balanced Scorecards and OKRs (docs/scoring.md, "Goal-quality
+advice" and "Balanced Scorecard and OKRs together"). Pure: no I/O. `pipeline.score` and
+`pipeline.advice` are independent layers, so the scores arrive as any object with the
+frames of `pipeline.score.Scored` (`kpis`, `attention`); the caller joins them:
+`scored.advice = advise(validated, scored)`.
 
 Decisions
 - A key result reads like a task when its type is Milestone, or when its text holds no

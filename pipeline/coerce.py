@@ -125,9 +125,12 @@ def normalise_choice(raw: Any, choices: tuple[str, ...]) -> Parsed:
 
 
 def parse_ids(raw: Any) -> Parsed:
-    """`CORP-F1, CORP-C2` -> ('CORP-F1', 'CORP-C2'); blank -> ()."""
+    """`CORP-F1, corp-c2` -> ('CORP-F1', 'CORP-C2'); blank -> ().
+
+    Upper-cased like every ID column, so a reference matches whatever case it was typed in.
+    """
     text = clean_text(raw)
     if text is None:
         return Parsed(())
-    parts = [p.strip() for p in re.split(r"[,;\n]", text)]
+    parts = [p.strip().upper() for p in re.split(r"[,;\n]", text)]
     return Parsed(tuple(p for p in parts if p))

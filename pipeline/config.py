@@ -6,7 +6,7 @@ import re
 import tomllib
 from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, get_type_hints
 
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _DEPT_ID = re.compile(r"^[A-Z][A-Z0-9_-]{0,15}$")
@@ -211,9 +211,25 @@ def _no_unknown(raw: dict[str, Any], allowed: set[str], prefix: str, where: str)
             )
 
 
+# What a TOML value of each simple field type must be, and how the error says it.
+_KINDS: dict[Any, tuple[tuple[type, ...], str]] = {
+    bool: ((bool,), "true or false"),
+    str: ((str,), "text in quotes"),
+    str | None: ((str,), "text in quotes"),
+    float: ((int, float), "a number"),
+    int: ((int,), "a whole number"),
+}
+
+
 def _build(cls: type, raw: dict[str, Any], prefix: str, where: str) -> Any:
     names = {f.name for f in fields(cls)}
     _no_unknown(raw, names, f"{prefix}.", where)
+    hints = get_type_hints(cls)
+    for key, value in raw.items():
+        kind = _KINDS.get(hints.get(key))
+        wrong_bool = isinstance(value, bool) and hints.get(key) is not bool
+        if kind and (not isinstance(value, kind[0]) or wrong_bool):
+            raise ConfigError(f"{where}: {prefix}.{key} must be {kind[1]}, got {value!r}")
     try:
         return cls(**raw)
     except TypeError:

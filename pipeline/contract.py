@@ -69,7 +69,8 @@ class Column:
 
     kind drives the template's number format and the validator's parsing:
     id, text, enum, number, percent (a fraction, shown as %), value (number whose unit is
-    given on the row), date, confidence (0-10), weight (>= 0), ids (comma-separated IDs).
+    given on the row), date, confidence (0-10), weight (>= 0), ids (comma-separated IDs), quarter
+    (YYYY-Qn). The kinds are `vocabulary.ColumnKind`.
     """
 
     header: str

@@ -265,7 +265,7 @@ CATALOGUE: dict[str, Kind] = {
     "too-many-okr-objectives": Kind(
         WARNING,
         "Too many OKR objectives",
-        "{count} OKR objectives this quarter; focus works best with at most 4.",
+        "{count} OKR objectives in {value}; focus works best with at most 4.",
         "Keep the 2-4 objectives that matter most.",
     ),
     "kr-count": Kind(

@@ -2,7 +2,7 @@
 
 Each check is named after the problem code it reports, so a failure maps to the catalogue
 without a lookup table. Schemas run on one frame per sheet type holding every workbook's
-rows (columns `_file`, `_row` locate each row), after coerce.py has typed the values.
+rows (columns `file`, `row` locate each row), after coerce.py has typed the values.
 """
 
 from __future__ import annotations

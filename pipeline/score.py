@@ -91,7 +91,8 @@ class Scored:
       values at which the KPI turns Red below / above the range), actual (YTD aggregate;
       NaN when No data), months_reported (non-blank months up to the period), score,
       status, variance (actual - target_ytd; Within range: distance outside the nearer
-      bound, 0 inside), variance_pct (variance / |target_ytd|),
+      bound, 0 inside), variance_pct (variance / |target_ytd|, or / |the bound
+      missed| for Within range; NaN when that is 0),
       prev_actual, prev_score, prev_status, trend, red_months (consecutive months Red up to
       and including the period), series (tuple of 12 monthly values, None for blank),
       commentary, weight, aligned_okrs (tuple of this quarter's OKR objective IDs aligned to
@@ -136,7 +137,7 @@ class Scored:
     - calculations: level ("objective" / "perspective" / "department" / "organisation" /
       "okr-objective" / "okr-department"), department_id, id, name, formula, score, status
     - advice: goal-quality warnings. pipeline.advice and pipeline.score are independent
-      layers, so the caller fills it: `scored.advice = advise(validated, config, scored)`
+      layers, so the caller fills it: `scored.advice = advise(validated, scored)`
     """
 
     period: str

@@ -53,7 +53,8 @@ class Validated:
     - initiatives: department_id, initiative_id, initiative, objective_id, owner, start, end
       (Timestamp or NaT), progress (fraction), budget, spent, status, note
     - files: one row per file seen: file, sha256, department_id, period, submitted_on,
-      status (accepted / rejected / superseded / unreadable), errors, warnings
+      status (a `vocabulary.FileStatus`: accepted / rejected / superseded / unreadable /
+      other period), errors, warnings
     """
 
     period: str

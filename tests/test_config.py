@@ -143,3 +143,29 @@ def test_cli_config_error_exits_2_with_the_message(tmp_path):
     missing = CliRunner().invoke(main, ["validate", "--config", str(tmp_path / "nope.toml")])
     assert missing.exit_code == 2
     assert "configuration file not found" in missing.output
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "corporate = true",
+            'corporate = "yes"',
+            "departments[1].corporate must be true or false, got 'yes'",
+        ),
+        (
+            'currency = "EUR"',
+            "currency = 978",
+            "organisation.currency must be text in quotes, got 978",
+        ),
+        ('parent = "CORP"', "parent = 1", "departments[2].parent must be text in quotes, got 1"),
+        (
+            "amber_tolerance = 0.05",
+            "amber_tolerance = true",
+            "scoring.amber_tolerance must be a number, got True",
+        ),
+    ],
+)
+def test_a_value_of_the_wrong_type_is_named(tmp_path, old, new, message):
+    """A mistyped value is a configuration error naming the key, never a traceback."""
+    assert _error(tmp_path, VALID.replace(old, new)) == f"scorecard.toml: {message}"

@@ -51,7 +51,7 @@ def all_rows(content, sheet):
     return [(dept, row) for dept, c in content.items() for row in getattr(c, sheet)]
 
 
-# --- the DESIGN.md formula, written out independently of pipeline.score ------------------
+# --- the docs/scoring.md formula, written out independently of pipeline.score ------------------
 
 
 def kpi_score(row, months, upto, tolerance=0.10):

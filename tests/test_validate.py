@@ -463,3 +463,11 @@ def test_rejected_department_falls_back_to_its_last_accepted_submission_marked_s
     assert fin["2026-09"] == 0.42
     assert math.isnan(fin["2026-10"])
     assert len(fin) == 12
+
+
+def test_id_lists_are_upper_cased_like_id_columns():
+    """`corp-f1` in Contributes to names CORP-F1, as `corp-f1` in an ID column would."""
+    from pipeline.coerce import parse_ids
+
+    assert parse_ids(" corp-f1; Fin-O2 ,\n").value == ("CORP-F1", "FIN-O2")
+    assert parse_ids(None).value == ()
