@@ -9,7 +9,6 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from pipeline.render.charts import (
-    STATUS_COLOURS,
     MapObjective,
     colour,
     layout_strategy_map,
@@ -19,6 +18,7 @@ from pipeline.render.charts import (
     tile,
     wrap,
 )
+from pipeline.vocabulary import STATUS_STYLES, Status
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -55,7 +55,7 @@ def test_sparkline_marks_the_reporting_month_in_its_status_colour():
     """The dot on the reporting month carries the KPI's status colour."""
     root = parse(sparkline([1, 2, 3, None], status="Red", current=2))
     marks = [c for c in root.findall(f"{SVG}circle") if c.get("r") == "2"]
-    assert [m.get("fill") for m in marks] == [STATUS_COLOURS["Red"]]
+    assert [m.get("fill") for m in marks] == [STATUS_STYLES[Status.RED].colour]
 
 
 def test_sparkline_draws_a_band_for_a_range_target():

@@ -15,16 +15,13 @@ from pypdf import PdfReader
 from pipeline.config import Branding, Config
 from pipeline.problems import ERROR, Problem
 from pipeline.render import pack
-from pipeline.render.pack import (
-    AssetFetcher,
-    fmt_score,
-    fmt_value,
-    fmt_variance,
-    pack_context,
-    write_pack,
-)
+from pipeline.render.format import fmt_score, fmt_value, fmt_variance
+from pipeline.render.pack import AssetFetcher, write_pack
+from pipeline.render.views import pack_context
+from pipeline.render.views_appendix import StaleView
 from pipeline.score import Scored, score
 from pipeline.validate import Validated
+from pipeline.vocabulary import Status
 from tests.frames import COLUMNS, make_config, make_validated, seed_rows
 
 # WeasyPrint says this when the system lacks libharfbuzz-subset; it is about the machine,
@@ -209,27 +206,27 @@ def outline_titles(reader: PdfReader) -> list[tuple[int, str]]:
 def test_context_carries_the_seed_example_scores_by_hand(org):
     """CS 61% Amber; objectives 75 / 55 / 13 / 100%; OKR 43% Amber (see test_score.py)."""
     ctx = pack_context(*org)
-    cs = next(d for d in ctx["departments"] if d["id"] == "CS")
-    assert (cs["score"], cs["status"]["word"]) == ("61%", "Amber")
-    groups = {g["id"]: g for s in cs["sections"] for g in s["groups"]}
-    assert {k: (g["score"], g["status"]["word"]) for k, g in groups.items()} == {
+    cs = next(d for d in ctx.departments if d.id == "CS")
+    assert (cs.score, cs.status.word) == ("61%", Status.AMBER)
+    groups = {g.id: g for s in cs.sections for g in s.groups}
+    assert {k: (g.score, g.status.word) for k, g in groups.items()} == {
         "CS-F1": ("75%", "Amber"),
         "CS-C1": ("55%", "Red"),
         "CS-P1": ("13%", "Red"),  # 0.125 rounds half up
         "CS-L1": ("100%", "Green"),
     }
-    kpis = {k["id"]: k for g in groups.values() for k in g["kpis"]}
-    assert {k: v["status"]["word"] for k, v in kpis.items()} == {
+    kpis = {k.id: k for g in groups.values() for k in g.kpis}
+    assert {k: v.status.word for k, v in kpis.items()} == {
         "CS-K1": "Amber", "CS-K2": "Green", "CS-K3": "Amber", "CS-K4": "Amber",
         "CS-K5": "Red", "CS-K6": "Amber", "CS-K7": "No data", "CS-K8": "Green",
     }  # fmt: skip
-    assert kpis["CS-K5"]["red"] == "red at 15.4 days"
-    assert kpis["CS-K2"]["actual"] == "EUR 1,100,000"
-    assert kpis["CS-K2"]["target"] == "≥ EUR 1,100,000"
-    assert kpis["CS-K1"]["variance"] == "−5.0 pp"
-    okr = cs["okrs"]["objectives"][0]
-    assert (okr["score"], okr["grade"]["word"], okr["behind"]) == ("43%", "Amber", 1)
-    assert [k["pace"] for k in okr["krs"]] == ["On pace", "On pace", "Behind pace"]
+    assert kpis["CS-K5"].red == "red at 15.4 days"
+    assert kpis["CS-K2"].actual == "EUR 1,100,000"
+    assert kpis["CS-K2"].target == "≥ EUR 1,100,000"
+    assert kpis["CS-K1"].variance == "−5.0 pp"
+    okr = cs.okrs.objectives[0]
+    assert (okr.score, okr.grade.word, okr.behind) == ("43%", Status.AMBER, 1)
+    assert [k.pace for k in okr.krs] == ["On pace", "On pace", "Behind pace"]
 
 
 def test_context_orders_departments_by_the_tree(tmp_path):
@@ -238,24 +235,25 @@ def test_context_orders_departments_by_the_tree(tmp_path):
     config = make_config([("B1", "A", False), ("Z", None, False), ("A", None, True),
                           ("A1", "A", False), ("A1X", "A1", False)])  # fmt: skip
     ctx = pack_context(score(v, config), v, config)
-    assert [(d["id"], d["depth"]) for d in ctx["departments"]] == [
+    assert [(d.id, d.depth) for d in ctx.departments] == [
         ("Z", 0), ("A", 0), ("B1", 1), ("A1", 1), ("A1X", 2)
     ]  # fmt: skip
-    assert ctx["departments"][-1]["trail"] == ["Dept A", "Dept A1"]
+    assert ctx.departments[-1].trail == ("Dept A", "Dept A1")
+    assert ctx.departments[1].children == ("Dept B1", "Dept A1")
 
 
 def test_context_lists_missing_rejected_and_stale_submissions(org):
     """FIN is missing, OPS rejected with its first error; nothing is silently dropped."""
     ctx = pack_context(*org)
-    subs = ctx["submissions"]
-    assert [m["department_id"] for m in subs["missing"]] == ["FIN"]
-    assert [(r["department_id"], r["file"]) for r in subs["rejected"]] == [
-        ("OPS", "OPS-2026-11.xlsx")
-    ]
-    assert subs["rejected"][0]["problems"][0]["cell"] == "KPIs!H7"
-    assert (subs["received"], subs["expected"]) == (2, 4)
-    assert ctx["as_of"] == "28 November 2026"  # newest accepted submission
-    assert ctx["created"] == "2026-11-28T00:00:00Z"
+    subs = ctx.submissions
+    assert [m.department_id for m in subs.missing] == ["FIN"]
+    assert [(r.department_id, r.file) for r in subs.rejected] == [("OPS", "OPS-2026-11.xlsx")]
+    assert subs.rejected[0].problems[0].cell == "KPIs!H7"
+    assert (subs.received, subs.expected) == (2, 4)
+    assert ctx.as_of == "28 November 2026"  # newest accepted submission
+    assert ctx.created == "2026-11-28T00:00:00Z"
+    ops = next(d for d in ctx.departments if d.id == "OPS")
+    assert ops.rejected is subs.rejected[0]
 
 
 def test_context_marks_stale_departments():
@@ -265,9 +263,11 @@ def test_context_marks_stale_departments():
     v.submissions.loc[v.submissions["department_id"] == "CS", "as_of_period"] = "2026-10"
     config = make_config([("CS", None, False)])
     ctx = pack_context(score(v, config), v, config)
-    assert ctx["submissions"]["stale"] == [{"department": "Dept CS", "as_of": "October 2026"}]
-    cs = ctx["departments"][0]
-    assert (cs["stale"], cs["stale_as_of"], cs["missing"]) == (True, "October 2026", False)
+    assert ctx.submissions.stale == (StaleView(department="Dept CS", as_of="October 2026"),)
+    assert ctx.submissions.received == 0
+    cs = ctx.departments[0]
+    assert (cs.stale, cs.stale_as_of, cs.missing) == (True, "October 2026", False)
+    assert [(f.file, f.status) for f in ctx.appendix.files] == [("CS.xlsx", "stale")]
 
 
 def test_context_caps_the_attention_list(tmp_path):
@@ -279,8 +279,8 @@ def test_context_caps_the_attention_list(tmp_path):
     ]  # fmt: skip
     v = make_validated("2026-11", kpis=kpis)
     config = make_config([("CS", None, False)])
-    attention = pack_context(score(v, config), v, config)["attention"]
-    assert (len(attention["shown"]), attention["more"]) == (8, 3)
+    attention = pack_context(score(v, config), v, config).attention
+    assert (len(attention.shown), attention.more) == (8, 3)
 
 
 @pytest.mark.parametrize(
@@ -485,8 +485,8 @@ def test_workbook_text_is_literal_text_and_never_fetched(render):
         assert not any("passwd" in (value or "") for value in attrs.values())
 
 
-def test_fetcher_serves_only_pack_assets(tmp_path):
-    """file:, http:, data: and paths out of the static folder are refused; the logo is served."""
+def test_fetcher_serves_only_the_logo(tmp_path):
+    """file:, http:, data: and any other asset name (static/ included) are refused."""
     logo = tmp_path / "logo.svg"
     logo.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>')
     fetcher = AssetFetcher(logo)
@@ -496,6 +496,8 @@ def test_fetcher_serves_only_pack_assets(tmp_path):
         "data:image/svg+xml;base64,PHN2Zy8+",
         "scorecard-asset:static/../../../etc/passwd",
         "scorecard-asset:static/",
+        "scorecard-asset:static/pack.css",
+        "scorecard-asset:logo.svg",
         "scorecard-asset:/etc/passwd",
         "/etc/passwd",
     ):

@@ -1,1 +1,1 @@
-"""Render scored data into the board pack, its HTML twin, the data book and reports."""
+"""Scored and validated frames in; the board pack, its HTML twin, the data book and reports out."""

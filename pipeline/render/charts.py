@@ -2,8 +2,8 @@
 
 Pure string building, no I/O and no plotting library: every chart is a few hundred bytes of
 SVG that WeasyPrint draws as vectors. Text that reaches a chart (objective names) is escaped
-here; colours come only from the fixed status palette below or from a checked `#rrggbb`
-value, never from workbook text.
+here; colours come only from the status palette (`pipeline.vocabulary.STATUS_STYLES`) or
+from a checked `#rrggbb` value, never from workbook text.
 """
 
 from __future__ import annotations
@@ -16,31 +16,10 @@ from dataclasses import dataclass
 from markupsafe import Markup, escape
 
 from pipeline.contract import PERSPECTIVES
+from pipeline.vocabulary import STATUS_STYLES, Status, StatusStyle, as_status
 
 FONT = "DejaVu Sans, sans-serif"
 
-# The one place status colours live. Every status also has a word and a symbol (see
-# pipeline.render.pack.STATUS_SYMBOLS), so a black-and-white print still reads.
-STATUS_COLOURS: dict[str, str] = {
-    "Green": "#2e7d32",
-    "Amber": "#d98e04",
-    "Red": "#c62828",
-    "No data": "#8a8f98",
-}
-STATUS_TINTS: dict[str, str] = {
-    "Green": "#e4f2e5",
-    "Amber": "#fdf1d8",
-    "Red": "#fbe3e3",
-    "No data": "#eef0f3",
-}
-# Darker shades for status words printed on white or on the tints (readable contrast).
-STATUS_TEXT: dict[str, str] = {
-    "Green": "#1e6b24",
-    "Amber": "#8a5a00",
-    "Red": "#b01f1f",
-    "No data": "#5f6670",
-}
-STATUS_SYMBOLS: dict[str, str] = {"Green": "●", "Amber": "▲", "Red": "■", "No data": "○"}
 NEUTRAL = "#1f3a5f"
 TRACK = "#e3e6ea"
 INK = "#1d2430"
@@ -54,8 +33,14 @@ def colour(value: str | None, default: str = NEUTRAL) -> str:
     return value if isinstance(value, str) and _HEX.match(value) else default
 
 
+def status_style(status: str) -> StatusStyle:
+    """The palette entry of a status word (anything else is No data): colour, fill, ink,
+    symbol; every status has a symbol too, so a black-and-white print still reads."""
+    return STATUS_STYLES[as_status(status)]
+
+
 def status_colour(status: str) -> str:
-    return STATUS_COLOURS.get(status, STATUS_COLOURS["No data"])
+    return status_style(status).colour
 
 
 def _n(x: float) -> str:
@@ -86,7 +71,7 @@ def sparkline(
     *,
     width: float = 72,
     height: float = 20,
-    status: str = "No data",
+    status: str = Status.NO_DATA,
     current: int | None = None,
 ) -> Markup:
     """A 12-month line with gaps left as gaps, a dashed target line (or a band for a range).
@@ -244,7 +229,7 @@ def tile(score: float | None, status: str, *, size: float = 54) -> Markup:
                 f'fill="none" stroke="{status_colour(status)}" stroke-width="{_n(stroke)}" '
                 f'stroke-linecap="butt"/>'
             )
-    symbol = STATUS_SYMBOLS.get(status, STATUS_SYMBOLS["No data"])
+    symbol = status_style(status).symbol
     parts.append(
         f'<text x="{_n(c)}" y="{_n(c + size * 0.1)}" text-anchor="middle" '
         f'font-family="{FONT}" font-size="{_n(size * 0.3)}" '
@@ -505,10 +490,11 @@ def strategy_map(
 
     for oid, box in layout.boxes.items():
         o = by_id[oid]
-        edge = status_colour(o.status)
+        style = status_style(o.status)
+        edge = style.colour
         parts.append(
             f'<g class="objective"><rect x="{_n(box.x)}" y="{_n(box.y)}" width="{_n(box.w)}" '
-            f'height="{_n(box.h)}" rx="5" fill="{STATUS_TINTS.get(o.status, "#eef0f3")}" '
+            f'height="{_n(box.h)}" rx="5" fill="{style.fill}" '
             f'stroke="{edge}" stroke-width="1.4"/>'
             f'<rect x="{_n(box.x)}" y="{_n(box.y)}" width="5" height="{_n(box.h)}" rx="2" '
             f'fill="{edge}"/>'
@@ -522,7 +508,7 @@ def strategy_map(
         caption = o.caption or o.status
         parts.append(
             f'<text x="{_n(box.x + 10)}" y="{_n(box.y + box.h - 7)}" font-family="{FONT}" '
-            f'font-size="8" font-weight="bold" fill="{STATUS_TEXT.get(o.status, MUTED)}">'
+            f'font-size="8" font-weight="bold" fill="{style.ink}">'
             f"{escape(caption)}</text>"
         )
         parts.append(

@@ -1,0 +1,620 @@
+"""Scored and validated frames in, the pack's typed view model out (pure, no I/O).
+
+`pack_context` builds a `PackView`: display strings, numbers and inline SVG for the cover,
+executive summary, overview, strategy map and perspective pages, with the department pages
+(`views_department`) and the appendix (`views_appendix`). Templates read only these views;
+a mistyped field is an AttributeError here or a StrictUndefined error in the template.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from markupsafe import Markup
+
+from pipeline.config import Config
+from pipeline.contract import period_end
+from pipeline.fallback import stale_departments
+from pipeline.formulas import DERIVE_AFTER_MONTHS, PACE, okr_grade
+from pipeline.render import charts
+from pipeline.render.format import (
+    BLANK,
+    StatusView,
+    TrendView,
+    fmt_date,
+    fmt_number,
+    fmt_score,
+    fmt_text,
+    period_label,
+    status_view,
+    trend_view,
+)
+from pipeline.render.views_appendix import (
+    AppendixView,
+    SubmissionsView,
+    appendix_view,
+    latest_submission,
+    records,
+    submissions_view,
+)
+from pipeline.render.views_department import (
+    TOP_DOWN,
+    DepartmentView,
+    KpiView,
+    department_view,
+    kpi_view,
+)
+from pipeline.score import Scored
+from pipeline.validate import Validated
+from pipeline.vocabulary import (
+    ORG,
+    STATUS_STYLES,
+    DepartmentTree,
+    Status,
+    as_status,
+    is_blank,
+)
+
+ATTENTION_SHOWN = 8  # the executive summary lists this many red KPIs, then "and N more"
+TITLE = "Board scorecard pack"
+RED_KPI_KINDS = ("red-kpi", "derive-an-okr")
+SIGNALS = {
+    "driver-red-effect-green": "Green objective with a Red driver",
+    "okr-aligned-to-nothing": "OKR objective aligned to no BSC objective or KPI",
+    "perspective-without-okr": "Perspective with no OKR this quarter",
+}
+
+
+# --- views -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrgView:
+    """The organisation's headline on the executive summary."""
+
+    score: str
+    status: StatusView
+    trend: TrendView
+    gauge: Markup
+    departments_scored: int
+
+
+@dataclass(frozen=True)
+class PerspectiveTile:
+    name: str
+    anchor: str
+    score: str
+    status: StatusView
+    trend: TrendView
+    gauge: Markup
+    departments: int  # departments with a score in this perspective
+    no_data: int
+    kpis: int
+    okrs: int
+
+
+@dataclass(frozen=True)
+class PerspectiveGroup:
+    """One department's KPIs on a perspective page."""
+
+    department: str
+    score: str
+    status: StatusView
+    kpis: tuple[KpiView, ...]
+
+
+@dataclass(frozen=True)
+class StatusCount:
+    status: StatusView
+    n: int
+
+
+@dataclass(frozen=True)
+class PerspectivePage:
+    """A perspective across the organisation: its tile and every KPI in it."""
+
+    tile: PerspectiveTile
+    groups: tuple[PerspectiveGroup, ...]
+    counts: tuple[StatusCount, ...]  # statuses with at least one KPI
+    total: int
+
+
+@dataclass(frozen=True)
+class OkrSummary:
+    present: bool
+    objectives: int
+    average: str
+    grade: StatusView
+    krs: int
+    on_pace: int
+    behind_pace: int
+    no_data: int
+    confidence: str
+    grades: Mapping[Status, int]  # objectives per grade
+    departments: int
+
+
+@dataclass(frozen=True)
+class AttentionRow:
+    kind: str
+    red_kpi: bool
+    department: str
+    id: str
+    name: str
+    perspective: str
+    status: StatusView
+    score: str
+    months: str
+    okrs: str
+    derive: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class Signal:
+    label: str
+    count: int
+    ids: str
+
+
+@dataclass(frozen=True)
+class AttentionView:
+    red: tuple[AttentionRow, ...]
+    shown: tuple[AttentionRow, ...]  # the first ATTENTION_SHOWN of `red`
+    more: int
+    without_okr: int
+    other: tuple[AttentionRow, ...]
+    signals: tuple[Signal, ...]
+    all: tuple[AttentionRow, ...]
+
+
+@dataclass(frozen=True)
+class OverviewCell:
+    score: str
+    status: StatusView
+
+
+@dataclass(frozen=True)
+class OverviewOkr:
+    score: str
+    grade: StatusView
+
+
+@dataclass(frozen=True)
+class OverviewRow:
+    name: str
+    depth: int
+    cells: tuple[OverviewCell | None, ...]  # one per perspective, top-down; None: not used
+    score: str
+    status: StatusView
+    trend: TrendView
+    okr: OverviewOkr | None
+    framework: str
+    submitted: bool
+    stale: bool
+
+
+@dataclass(frozen=True)
+class StrategyRow:
+    id: str
+    name: str
+    perspective: str
+    owner: str
+    score: str
+    status: StatusView
+    trend: TrendView
+    contributors: int
+    effects: str
+
+
+@dataclass(frozen=True)
+class StrategyView:
+    present: bool
+    scope: str  # "corporate", or "all" when no corporate objective was submitted
+    svg: Markup
+    links: int
+    objectives: tuple[StrategyRow, ...]
+
+
+@dataclass(frozen=True)
+class MethodView:
+    """The thresholds the methodology appendix quotes, as the configuration sets them."""
+
+    tolerance: str
+    green_at: str
+    amber_at: str
+    okr_green_at: str
+    okr_amber_at: str
+    pace: str
+    expected: str
+    period_end: str
+
+
+@dataclass(frozen=True)
+class PackView:
+    """Everything the pack templates show; its fields are the templates' top-level names."""
+
+    organisation: str
+    currency: str
+    title: str
+    period: str
+    period_label: str
+    quarter: str
+    as_of: str
+    as_of_note: str
+    created: str  # ISO timestamp (UTC) of the newest submission, or of the period end
+    classification: str
+    page_size: str
+    primary: str
+    accent: str
+    on_primary: str
+    heading: str
+    logo: bool
+    org: OrgView
+    perspectives: tuple[PerspectiveTile, ...]
+    okr: OkrSummary
+    attention: AttentionView
+    submissions: SubmissionsView
+    overview: tuple[OverviewRow, ...]
+    strategy: StrategyView
+    perspective_pages: tuple[PerspectivePage, ...]
+    departments: tuple[DepartmentView, ...]
+    appendix: AppendixView
+    legend: tuple[StatusView, ...]
+    method: MethodView
+    pace: float
+    derive_after: int
+
+
+# --- builders --------------------------------------------------------------------------------
+
+
+def pack_context(scored: Scored, validated: Validated, config: Config) -> PackView:
+    """Everything the templates show, as display strings, numbers and inline SVG. Pure."""
+    period = scored.period
+    brand = config.branding
+    primary = charts.colour(brand.primary_colour, "#1f3a5f")
+    accent = charts.colour(brand.accent_colour, "#c8a24a")
+    departments = _department_order(scored)
+    names = {d["department_id"]: d["department"] for d, _, _ in departments}
+    names.setdefault(ORG, config.organisation.name)
+    month_index = list(validated.months).index(period) + 1 if period in validated.months else None
+    stale = stale_departments(validated)
+    stale_by_dept = {s.department_id: s for s in stale}
+    submissions = submissions_view(validated, config, names, stale)
+    by_dept = {s["department_id"]: s for s in records(validated.submissions)}
+    rejected_by_dept = {r.department_id: r for r in submissions.rejected}
+    org = records(scored.organisation)
+    org_row = org[0] if org else {}
+    perspectives = _perspective_tiles(scored)
+    dept_views = [
+        department_view(
+            d,
+            trail=[names[a] for a in ancestors],
+            children=[names.get(c, c) for c in children],
+            position=i,
+            scored=scored,
+            validated=validated,
+            config=config,
+            month_index=month_index,
+            submission=by_dept.get(d["department_id"]),
+            rejected=rejected_by_dept.get(d["department_id"]),
+            stale=stale_by_dept.get(d["department_id"]),
+        )
+        for i, (d, ancestors, children) in enumerate(departments, start=1)
+    ]
+    as_of = latest_submission(validated)
+    created = as_of or period_end(period)
+    return PackView(
+        organisation=config.organisation.name,
+        currency=config.organisation.currency,
+        title=TITLE,
+        period=period,
+        period_label=period_label(period),
+        quarter=scored.quarter,
+        as_of=fmt_date(as_of) if as_of else fmt_date(period_end(period)),
+        as_of_note="latest submission received" if as_of else "period end",
+        created=f"{created.isoformat()}T00:00:00Z",
+        classification=brand.classification,
+        page_size="Letter" if brand.page_size == "Letter" else "A4",
+        primary=primary,
+        accent=accent,
+        on_primary=_readable_on(primary),
+        heading=primary if _contrast_on_white(primary) >= 3 else "#1d2430",
+        logo=brand.logo is not None,
+        org=OrgView(
+            score=fmt_score(org_row.get("score")),
+            status=status_view(org_row.get("status")),
+            trend=trend_view(org_row.get("trend"), org_row.get("prev_score"), org_row.get("score")),
+            gauge=charts.tile(
+                org_row.get("score"), as_status(org_row.get("status", Status.NO_DATA)), size=64
+            ),
+            departments_scored=int(org_row.get("departments_scored") or 0),
+        ),
+        perspectives=tuple(perspectives),
+        okr=_okr_summary(scored, config),
+        attention=_attention(scored, names),
+        submissions=submissions,
+        overview=tuple(_overview(scored, [d for d, _, _ in departments])),
+        strategy=_strategy(scored, accent),
+        perspective_pages=tuple(_perspective_pages(scored, names, perspectives, month_index)),
+        departments=tuple(dept_views),
+        appendix=appendix_view(scored, validated, names, stale),
+        legend=tuple(status_view(s) for s in Status),
+        method=_method(scored, config),
+        pace=PACE,
+        derive_after=DERIVE_AFTER_MONTHS,
+    )
+
+
+def _method(scored: Scored, config: Config) -> MethodView:
+    s = config.scoring
+    krs = scored.key_results
+    current = krs[krs["current_quarter"].astype(bool)] if len(krs) else krs
+    expected = float(current["expected"].iloc[0]) if len(current) else math.nan
+
+    def pct(x: float) -> str:
+        return fmt_number(x * 100, 1, strip=True) + "%"
+
+    return MethodView(
+        tolerance=pct(s.amber_tolerance),
+        green_at=pct(s.rollup_green_at),
+        amber_at=pct(s.rollup_amber_at),
+        okr_green_at=pct(s.okr_green_at),
+        okr_amber_at=pct(s.okr_amber_at),
+        pace=fmt_number(PACE, 2, strip=True),
+        expected=fmt_score(expected) if not is_blank(expected) else "the share elapsed",
+        period_end=fmt_date(period_end(scored.period)),
+    )
+
+
+def _contrast_on_white(hex_colour: str) -> float:
+    """WCAG contrast ratio of `hex_colour` against white (1 to 21)."""
+    r, g, b = (int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+
+    def lin(c: float) -> float:
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    luminance = 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b)
+    return 1.05 / (luminance + 0.05)
+
+
+def _readable_on(hex_colour: str) -> str:
+    """White or near-black text, whichever reads better on `hex_colour`."""
+    return "#ffffff" if _contrast_on_white(hex_colour) >= 4.5 else "#1d2430"
+
+
+def _department_order(
+    scored: Scored,
+) -> list[tuple[dict[str, Any], tuple[str, ...], tuple[str, ...]]]:
+    """(row, ancestor ids, child ids) depth first through the tree: parents, then children."""
+    rows = records(scored.departments)
+    by_id = {r["department_id"]: r for r in rows}
+    tree = DepartmentTree.of((r["department_id"], r["parent"]) for r in rows)
+    return [(by_id[dept], trail, tree.children(dept)) for dept, trail in tree.pre_order()]
+
+
+def _perspective_tiles(scored: Scored) -> list[PerspectiveTile]:
+    org = scored.perspectives[scored.perspectives["department_id"] == ORG]
+    by_name = {r["perspective"]: r for r in records(org)}
+    tiles = []
+    for i, name in enumerate(TOP_DOWN):
+        r = by_name.get(name, {})
+        status = as_status(r.get("status", Status.NO_DATA))
+        tiles.append(
+            PerspectiveTile(
+                name=name,
+                anchor=f"perspective-{i + 1}",
+                score=fmt_score(r.get("score")),
+                status=status_view(status),
+                trend=trend_view(r.get("trend", ""), r.get("prev_score"), r.get("score")),
+                gauge=charts.tile(r.get("score"), status),
+                departments=int(r.get("objectives_scored", 0) or 0),
+                no_data=int(r.get("objectives_no_data", 0) or 0),
+                kpis=int(r.get("kpis", 0) or 0),
+                okrs=int(r.get("okrs", 0) or 0),
+            )
+        )
+    return tiles
+
+
+def _okr_summary(scored: Scored, config: Config) -> OkrSummary:
+    objs = scored.okr_objectives
+    objs = objs[objs["current_quarter"].astype(bool)] if len(objs) else objs
+    krs = scored.key_results
+    krs = krs[krs["current_quarter"].astype(bool)] if len(krs) else krs
+    scores = [float(s) for s in objs["score"] if not is_blank(s)] if len(objs) else []
+    average = sum(scores) / len(scores) if scores else math.nan
+    known = krs[~krs["progress"].isna()] if len(krs) else krs
+    behind = int(known["behind_pace"].astype(bool).sum()) if len(known) else 0
+    confidences = [float(c) for c in krs["confidence"] if not is_blank(c)] if len(krs) else []
+    grades = list(objs["grade"]) if len(objs) else []
+    return OkrSummary(
+        present=len(objs) > 0,
+        objectives=len(objs),
+        average=fmt_score(average),
+        grade=status_view(okr_grade(average, config.scoring)),
+        krs=len(krs),
+        on_pace=len(known) - behind,
+        behind_pace=behind,
+        no_data=len(krs) - len(known),
+        confidence=BLANK
+        if not confidences
+        else fmt_number(sum(confidences) / len(confidences), 1) + " / 10",
+        grades={s: grades.count(s) for s in Status},
+        departments=len(scored.okr_departments),
+    )
+
+
+def _attention(scored: Scored, names: Mapping[str, str]) -> AttentionView:
+    rows = []
+    for a in records(scored.attention):
+        red = a["kind"] in RED_KPI_KINDS
+        months = int(a["red_months"] or 0)
+        rows.append(
+            AttentionRow(
+                kind=a["kind"],
+                red_kpi=red,
+                department=names.get(a["department_id"], a["department_id"]),
+                id=fmt_text(a["id"]),
+                name=fmt_text(a["name"]),
+                perspective=fmt_text(a["perspective"]),
+                status=status_view(a["status"]),
+                score=fmt_score(a["score"]),
+                months=f"{months} month{'s' if months != 1 else ''}" if red else "",
+                okrs=", ".join(a["related"]) if red and a["related"] else "",
+                derive=a["kind"] == "derive-an-okr",
+                detail=fmt_text(a["detail"]),
+            )
+        )
+    red_rows = [r for r in rows if r.red_kpi]
+    other = [r for r in rows if not r.red_kpi]
+    signals = []
+    for kind, label in SIGNALS.items():
+        found = [r for r in other if r.kind == kind]
+        if found:
+            plural = "s" if len(found) != 1 else ""
+            signals.append(
+                Signal(
+                    label=label + plural if kind != "perspective-without-okr" else label,
+                    count=len(found),
+                    ids=", ".join(r.id for r in found),
+                )
+            )
+    return AttentionView(
+        red=tuple(red_rows),
+        shown=tuple(red_rows[:ATTENTION_SHOWN]),
+        more=max(0, len(red_rows) - ATTENTION_SHOWN),
+        without_okr=sum(1 for r in red_rows if not r.okrs),
+        other=tuple(other),
+        signals=tuple(signals),
+        all=tuple(rows),
+    )
+
+
+def _overview(scored: Scored, departments: Sequence[Mapping[str, Any]]) -> list[OverviewRow]:
+    persp = {(r["department_id"], r["perspective"]): r for r in records(scored.perspectives)}
+    okr = {r["department_id"]: r for r in records(scored.okr_departments)}
+    rows = []
+    for d in departments:
+        dept = d["department_id"]
+        cells = []
+        for name in TOP_DOWN:
+            p = persp.get((dept, name))
+            cells.append(
+                OverviewCell(score=fmt_score(p["score"]), status=status_view(p["status"]))
+                if p is not None
+                else None
+            )
+        o = okr.get(dept)
+        rows.append(
+            OverviewRow(
+                name=d["department"],
+                depth=int(d["depth"]),
+                cells=tuple(cells),
+                score=fmt_score(d["score"]),
+                status=status_view(d["status"]),
+                trend=trend_view(d["trend"], d["prev_score"], d["score"]),
+                okr=OverviewOkr(score=fmt_score(o["score"]), grade=status_view(o["grade"]))
+                if o is not None
+                else None,
+                framework=d["framework"],
+                submitted=bool(d["submitted"]),
+                stale=bool(d["stale"]),
+            )
+        )
+    return rows
+
+
+def _strategy(scored: Scored, accent: str) -> StrategyView:
+    objs = scored.objectives
+    corporate = objs[objs["corporate"].astype(bool)] if len(objs) else objs
+    scope = "corporate"
+    if not len(corporate):
+        corporate, scope = objs, "all"
+    items = []
+    for o in records(corporate):
+        status = as_status(o["status"])
+        items.append(
+            charts.MapObjective(
+                id=fmt_text(o["objective_id"]),
+                label=fmt_text(o["objective"]) or fmt_text(o["objective_id"]),
+                perspective=fmt_text(o["perspective"]),
+                status=status,
+                caption=f"{STATUS_STYLES[status].symbol} {status} · {fmt_score(o['score'])}",
+            )
+        )
+    on_map = {i.id for i in items}
+    links = [
+        (fmt_text(o["objective_id"]), t)
+        for o in records(corporate)
+        for t in o["contributes_to"]
+        if t in on_map
+    ]
+    rows = [
+        StrategyRow(
+            id=fmt_text(o["objective_id"]),
+            name=fmt_text(o["objective"]),
+            perspective=fmt_text(o["perspective"]),
+            owner=fmt_text(o["owner"]),
+            score=fmt_score(o["score"]),
+            status=status_view(o["status"]),
+            trend=trend_view(o["trend"], o["prev_score"], o["score"]),
+            contributors=len(o["contributors"]),
+            effects=", ".join(o["contributes_to"]),
+        )
+        for o in records(corporate)
+    ]
+    order = {p: i for i, p in enumerate(TOP_DOWN)}
+    rows.sort(key=lambda r: order.get(r.perspective, len(order)))
+    return StrategyView(
+        present=bool(items),
+        scope=scope,
+        svg=charts.strategy_map(items, links, accent=accent) if items else Markup(""),
+        links=len(links),
+        objectives=tuple(rows),
+    )
+
+
+def _perspective_pages(
+    scored: Scored,
+    names: Mapping[str, str],
+    tiles: Sequence[PerspectiveTile],
+    month_index: int | None,
+) -> list[PerspectivePage]:
+    kpis = scored.kpis
+    if not len(kpis):
+        return []
+    dept_order = {d: i for i, d in enumerate(names)}
+    persp = {(r["department_id"], r["perspective"]): r for r in records(scored.perspectives)}
+    pages = []
+    for tile in tiles:
+        rows = [k for k in records(kpis) if k["perspective"] == tile.name]
+        rows.sort(key=lambda k: dept_order.get(k["department_id"], len(dept_order)))
+        groups = []
+        for dept in dict.fromkeys(k["department_id"] for k in rows):
+            p = persp.get((dept, tile.name))
+            groups.append(
+                PerspectiveGroup(
+                    department=names.get(dept, dept),
+                    score=fmt_score(p["score"]) if p else BLANK,
+                    status=status_view(p["status"] if p else Status.NO_DATA),
+                    kpis=tuple(
+                        kpi_view(k, month_index, spark=False)
+                        for k in rows
+                        if k["department_id"] == dept
+                    ),
+                )
+            )
+        counts = [
+            StatusCount(status=status_view(s), n=n)
+            for s in Status
+            if (n := sum(1 for k in rows if k["status"] == s))
+        ]
+        pages.append(
+            PerspectivePage(tile=tile, groups=tuple(groups), counts=tuple(counts), total=len(rows))
+        )
+    return pages

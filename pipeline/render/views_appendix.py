@@ -1,0 +1,364 @@
+"""Validated and scored frames in, typed data-quality views out: submissions, problems, files."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import pandas as pd
+
+from pipeline.config import Config
+from pipeline.fallback import StaleDepartment
+from pipeline.problems import ERROR, Problem
+from pipeline.render.format import (
+    StatusView,
+    fmt_date,
+    fmt_score,
+    fmt_text,
+    period_label,
+    status_view,
+)
+from pipeline.score import Scored
+from pipeline.validate import Validated
+from pipeline.vocabulary import ORG, FileStatus, is_blank
+
+SUMMARY_NOTES = 5  # submission lines on the executive summary; the rest are in Appendix A
+LEVEL_TITLES = {
+    "organisation": "Organisation",
+    "department": "Departments",
+    "perspective": "Perspectives",
+    "objective": "Strategy-map objectives",
+    "okr-department": "OKRs by department",
+    "okr-objective": "OKR objectives",
+}
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A frame's rows as dicts ([] for an empty frame)."""
+    return frame.to_dict("records") if len(frame) else []
+
+
+# --- views -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProblemView:
+    severity: str
+    code: str
+    file: str
+    sheet: str
+    cell: str  # the cell, or the sheet when the problem is about a whole sheet
+    message: str
+    hint: str
+    department: str
+
+
+@dataclass(frozen=True)
+class AdviceView(ProblemView):
+    department_name: str
+
+
+@dataclass(frozen=True)
+class RejectedView:
+    """A workbook rejected for errors: the department has no data from it this period."""
+
+    department_id: str
+    department: str
+    file: str
+    errors: int
+    reason: str  # the first error's message
+    problems: tuple[ProblemView, ...]
+
+
+@dataclass(frozen=True)
+class MissingView:
+    department_id: str
+    department: str
+
+
+@dataclass(frozen=True)
+class StaleView:
+    department: str
+    as_of: str  # "October 2026", or "an earlier period"
+
+
+@dataclass(frozen=True)
+class UnreadableView:
+    file: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class OtherPeriodView:
+    file: str
+    department: str
+    period: str
+
+
+@dataclass(frozen=True)
+class Note:
+    """One short line of the executive summary's submissions box: "<who>: <what>"."""
+
+    who: str
+    what: str
+
+
+@dataclass(frozen=True)
+class SubmissionsView:
+    """Which departments were received, and what became of the rest."""
+
+    expected: int
+    received: int
+    missing: tuple[MissingView, ...]
+    rejected: tuple[RejectedView, ...]
+    stale: tuple[StaleView, ...]
+    unreadable: tuple[UnreadableView, ...]
+    other_period: tuple[OtherPeriodView, ...]
+    complete: bool
+    notes: tuple[Note, ...]  # at most SUMMARY_NOTES
+    notes_more: int
+
+
+@dataclass(frozen=True)
+class CalcRow:
+    department: str
+    id: str
+    name: str
+    formula: str
+    score: str
+    status: StatusView
+
+
+@dataclass(frozen=True)
+class CalcGroup:
+    title: str
+    rows: tuple[CalcRow, ...]
+
+
+@dataclass(frozen=True)
+class FileRow:
+    file: str
+    department: str
+    period: str
+    submitted_on: str
+    status: FileStatus | str
+    errors: int
+    warnings: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class AppendixView:
+    errors: tuple[ProblemView, ...]
+    warnings: tuple[ProblemView, ...]
+    advice: tuple[AdviceView, ...]
+    calculations: tuple[CalcGroup, ...]
+    files: tuple[FileRow, ...]
+
+
+# --- builders --------------------------------------------------------------------------------
+
+
+def problem_view(p: Problem) -> ProblemView:
+    return ProblemView(
+        severity=p.severity,
+        code=p.code,
+        file=p.file,
+        sheet=p.sheet,
+        cell=p.cell or p.sheet,
+        message=p.message,
+        hint=p.hint,
+        department=p.department,
+    )
+
+
+def submissions_view(
+    validated: Validated,
+    config: Config,
+    names: Mapping[str, str],
+    stale: Sequence[StaleDepartment],
+) -> SubmissionsView:
+    subs = records(validated.submissions)
+    files = records(validated.files)
+    errors: dict[str, list[Problem]] = {}
+    for p in validated.problems:
+        if p.severity == ERROR:
+            errors.setdefault(p.file, []).append(p)
+    rejected: list[RejectedView] = []
+    for f in files:
+        if f["status"] != FileStatus.REJECTED:
+            continue
+        dept = fmt_text(f["department_id"])
+        problems = errors.get(f["file"], [])
+        rejected.append(
+            RejectedView(
+                department_id=dept,
+                department=names.get(dept, dept) or "Unknown department",
+                file=fmt_text(f["file"]),
+                errors=int(f["errors"] or 0),
+                reason=problems[0].message if problems else "The workbook has errors.",
+                problems=tuple(problem_view(p) for p in problems),
+            )
+        )
+    rejected_depts = {r.department_id for r in rejected}
+    stale_views = [
+        StaleView(
+            department=names.get(s.department_id, s.department_id),
+            as_of=period_label(s.as_of_period) if s.as_of_period else "an earlier period",
+        )
+        for s in stale
+    ]
+    unreadable = [
+        UnreadableView(file=fmt_text(f["file"]), sha256=fmt_text(f["sha256"]))
+        for f in files
+        if f["status"] == FileStatus.UNREADABLE
+    ]
+    other_period = [
+        OtherPeriodView(
+            file=fmt_text(f["file"]),
+            department=names.get(fmt_text(f["department_id"]), fmt_text(f["department_id"])),
+            period=fmt_text(f["period"]),
+        )
+        for f in files
+        if f["status"] == FileStatus.OTHER_PERIOD
+    ]
+    missing = [
+        MissingView(department_id=d, department=names.get(d, d))
+        for d in validated.missing
+        if d not in rejected_depts
+    ]
+    configured = [d.id for d in config.departments]
+    stale_ids = {s.department_id for s in stale}
+    submitted = {s["department_id"] for s in subs}
+    received = [d for d in configured if d in submitted and d not in stale_ids]
+    notes = _summary_notes(missing, rejected, stale_views, other_period)
+    return SubmissionsView(
+        expected=len(configured),
+        received=len(received),
+        missing=tuple(missing),
+        rejected=tuple(rejected),
+        stale=tuple(stale_views),
+        unreadable=tuple(unreadable),
+        other_period=tuple(other_period),
+        complete=not (missing or rejected or stale_views),
+        notes=tuple(notes[:SUMMARY_NOTES]),
+        notes_more=max(0, len(notes) - SUMMARY_NOTES),
+    )
+
+
+def _summary_notes(
+    missing: Sequence[MissingView],
+    rejected: Sequence[RejectedView],
+    stale: Sequence[StaleView],
+    other_period: Sequence[OtherPeriodView],
+) -> list[Note]:
+    """One short line per submission problem (the caller caps them to keep one page)."""
+    notes = [Note(m.department, "no workbook received.") for m in missing]
+    for r in rejected:
+        errors = f"{r.errors} error{'s' if r.errors != 1 else ''}"
+        notes.append(Note(r.department, f"rejected, {errors}; first: {_short(r.reason)}"))
+    notes += [Note(s.department, f"stale, showing {s.as_of}.") for s in stale]
+    notes += [Note(o.file, f"for period {o.period}, not this one.") for o in other_period]
+    return notes
+
+
+def _short(text: str, limit: int = 90) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def latest_submission(validated: Validated) -> date | None:
+    """The newest Submitted on date of the submissions shown; None when there is none."""
+    dates = [
+        s["submitted_on"]
+        for s in records(validated.submissions)
+        if not is_blank(s.get("submitted_on"))
+    ]
+    return max((_as_date(d) for d in dates), default=None)
+
+
+def _as_date(d: Any) -> date:
+    if isinstance(d, pd.Timestamp | datetime):
+        return d.date()
+    if isinstance(d, date):
+        return d
+    return date.fromisoformat(str(d)[:10])
+
+
+def appendix_view(
+    scored: Scored,
+    validated: Validated,
+    names: Mapping[str, str],
+    stale: Sequence[StaleDepartment],
+) -> AppendixView:
+    problems = [problem_view(p) for p in validated.problems]
+    advice = [
+        AdviceView(
+            **vars(problem_view(p)),
+            department_name=names.get(p.department, p.department) if p.department else "",
+        )
+        for p in scored.advice
+    ]
+    calc = scored.calculations
+    groups = []
+    for level, title in LEVEL_TITLES.items():
+        rows = calc[calc["level"] == level] if len(calc) else calc
+        if not len(rows):
+            continue
+        groups.append(
+            CalcGroup(
+                title=title,
+                rows=tuple(
+                    CalcRow(
+                        department="Organisation"
+                        if r["department_id"] == ORG
+                        else names.get(r["department_id"], r["department_id"]),
+                        id=fmt_text(r["id"]),
+                        name=fmt_text(r["name"]),
+                        formula=fmt_text(r["formula"]),
+                        score=fmt_score(r["score"]),
+                        status=status_view(r["status"]),
+                    )
+                    for r in records(rows)
+                ),
+            )
+        )
+    files = [
+        FileRow(
+            file=fmt_text(f["file"]),
+            department=names.get(fmt_text(f["department_id"]), fmt_text(f["department_id"])),
+            period=fmt_text(f["period"]),
+            submitted_on=fmt_date(f["submitted_on"]),
+            status=fmt_text(f["status"]),
+            errors=int(f["errors"] or 0),
+            warnings=int(f["warnings"] or 0),
+            sha256=fmt_text(f["sha256"]),
+        )
+        for f in records(validated.files)
+    ]
+    known = {f.file for f in files}
+    stale_ids = {s.department_id for s in stale}
+    for s in records(validated.submissions):  # stale stand-ins come from earlier files
+        if fmt_text(s["file"]) not in known:
+            files.append(
+                FileRow(
+                    file=fmt_text(s["file"]),
+                    department=names.get(s["department_id"], s["department_id"]),
+                    period=fmt_text(s["period"]),
+                    submitted_on=fmt_date(s["submitted_on"]),
+                    status=FileStatus.STALE
+                    if s["department_id"] in stale_ids
+                    else FileStatus.ACCEPTED,
+                    errors=0,
+                    warnings=0,
+                    sha256=fmt_text(s["sha256"]),
+                )
+            )
+    return AppendixView(
+        errors=tuple(p for p in problems if p.severity == ERROR),
+        warnings=tuple(p for p in problems if p.severity != ERROR),
+        advice=tuple(advice),
+        calculations=tuple(groups),
+        files=tuple(files),
+    )

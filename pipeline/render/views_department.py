@@ -1,0 +1,515 @@
+"""One department's scored rows in, its typed page view out: KPIs, objectives, OKRs, initiatives."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from markupsafe import Markup
+
+from pipeline.config import Config
+from pipeline.contract import PERSPECTIVES
+from pipeline.fallback import StaleDepartment
+from pipeline.formulas import rollup_status
+from pipeline.render import charts
+from pipeline.render.format import (
+    BLANK,
+    MINUS,
+    StatusView,
+    TrendView,
+    fmt_date,
+    fmt_money,
+    fmt_number,
+    fmt_pct_change,
+    fmt_score,
+    fmt_text,
+    fmt_value,
+    fmt_variance,
+    initiative_status,
+    period_label,
+    status_view,
+    trend_view,
+    unit_kind,
+)
+from pipeline.render.views_appendix import RejectedView, records
+from pipeline.score import Scored
+from pipeline.validate import Validated
+from pipeline.vocabulary import (
+    STATUS_STYLES,
+    Aggregation,
+    Direction,
+    KrType,
+    Status,
+    as_status,
+    is_blank,
+)
+
+TOP_DOWN = tuple(reversed(PERSPECTIVES))  # Financial first, as a board reads a scorecard
+FRAMEWORKS = {
+    "BSC + OKR": "Balanced Scorecard and OKRs",
+    "BSC": "Balanced Scorecard only (no OKRs this quarter)",
+    "OKR": "OKRs only (no Balanced Scorecard)",
+    "None": "No scorecard or OKRs in the submission",
+}
+
+
+# --- views -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KpiView:
+    id: str
+    name: str
+    objective_id: str
+    perspective: str
+    unit: str
+    status: StatusView
+    score: str
+    actual: str
+    actual_note: str  # "YTD sum" / "YTD average" for aggregated KPIs
+    prev: str
+    target: str
+    target_note: str  # "YTD of <annual target>" for phased KPIs
+    red: str
+    variance: str
+    variance_pct: str
+    trend: TrendView
+    red_months: int
+    spark: Markup
+    commentary: str
+    okrs: str
+
+
+@dataclass(frozen=True)
+class ObjectiveGroup:
+    """An objective's row on a department page, with the KPIs that measure it."""
+
+    id: str
+    name: str
+    score: str  # own score: the department's KPIs only
+    status: StatusView
+    full_score: str  # with contributing units ("" when none contribute)
+    full_status: StatusView
+    known: bool  # on this department's (or another's) Objectives sheet
+    kpis: tuple[KpiView, ...]
+    effects: str
+
+
+@dataclass(frozen=True)
+class PerspectiveSection:
+    name: str
+    score: str
+    status: StatusView
+    trend: TrendView
+    groups: tuple[ObjectiveGroup, ...]
+    kpi_count: int
+
+
+@dataclass(frozen=True)
+class Chip:
+    """A perspective's score in the department header."""
+
+    name: str
+    score: str
+    status: StatusView
+
+
+@dataclass(frozen=True)
+class KrView:
+    id: str
+    name: str
+    type: str
+    bar: Markup
+    progress: str
+    result: str
+    baseline: str
+    confidence: str
+    confidence_change: str
+    expected: str
+    pace: str
+    pace_css: str
+    last_checkin: str
+    aligned_to: str
+    owner: str
+
+
+@dataclass(frozen=True)
+class OkrObjectiveView:
+    id: str
+    name: str
+    quarter: str
+    score: str
+    grade: StatusView
+    confidence: str
+    behind: int
+    expected: str
+    aligned_to: str
+    krs: tuple[KrView, ...]
+
+
+@dataclass(frozen=True)
+class DepartmentOkrs:
+    objectives: tuple[OkrObjectiveView, ...]  # this quarter's
+    other_quarters: tuple[str, ...]
+    other_count: int
+
+
+@dataclass(frozen=True)
+class InitiativeView:
+    id: str
+    name: str
+    objective_id: str
+    objective: str
+    owner: str
+    start: str
+    end: str
+    bar: Markup
+    progress: str
+    budget: str
+    spent: str
+    spent_share: str
+    over_budget: bool
+    status: str
+    symbol: str
+    css: str
+    note: str
+
+
+@dataclass(frozen=True)
+class DepartmentView:
+    """One department's scorecard page."""
+
+    id: str
+    first: bool
+    anchor: str  # from the position: input text never becomes an id
+    name: str
+    depth: int
+    trail: tuple[str, ...]  # the names of its ancestors, top-down
+    children: tuple[str, ...]  # the names of its sub-units
+    score: str
+    own_score: str
+    status: StatusView
+    trend: TrendView
+    gauge: Markup
+    framework: str
+    framework_code: str
+    runs_bsc: bool
+    runs_okr: bool
+    kpi_count: int
+    kpis_no_data: int
+    chips: tuple[Chip, ...]
+    sections: tuple[PerspectiveSection, ...]
+    okrs: DepartmentOkrs
+    okr_score: str
+    okr_grade: StatusView
+    initiatives: tuple[InitiativeView, ...]
+    submitted: bool
+    stale: bool
+    stale_as_of: str  # the period shown for a stale department, when known
+    missing: bool
+    rejected: RejectedView | None
+    has_content: bool
+    prepared_by: str
+    approved_by: str
+    submitted_on: str
+    file: str
+
+
+# --- builders --------------------------------------------------------------------------------
+
+
+def kpi_view(k: Mapping[str, Any], month_index: int | None, spark: bool = True) -> KpiView:
+    unit = fmt_text(k["unit"])
+    direction, aggregation = k["direction"], k["aggregation"]
+    phased = aggregation == Aggregation.SUM
+    if direction == Direction.RANGE:
+        target = f"{fmt_value(k['target_ytd'], unit)} – {fmt_value(k['target_max_ytd'], unit)}"
+        red = f"red below {fmt_value(k['red_low'], unit)} or above {fmt_value(k['red_high'], unit)}"
+        spark_target: Any = (k["target"], k["target_max"])
+    else:
+        sign = "≤" if direction == Direction.LOWER else "≥"
+        target = f"{sign} {fmt_value(k['target_ytd'], unit)}"
+        red = f"red at {fmt_value(k['red'], unit)}"
+        spark_target = k["target"]
+    if phased:
+        # the series holds monthly values; the annual target spread evenly is comparable
+        if isinstance(spark_target, tuple):
+            spark_target = tuple(_scale(t, 1 / 12) for t in spark_target)
+        else:
+            spark_target = _scale(spark_target, 1 / 12)
+    status = as_status(k["status"])
+    aggregated = aggregation in (Aggregation.SUM, Aggregation.AVERAGE)
+    return KpiView(
+        id=fmt_text(k["kpi_id"]),
+        name=fmt_text(k["kpi"]) or fmt_text(k["kpi_id"]),
+        objective_id=fmt_text(k["objective_id"]),
+        perspective=fmt_text(k["perspective"]),
+        unit=unit,
+        status=status_view(status),
+        score=fmt_score(k["score"]),
+        actual=fmt_value(k["actual"], unit),
+        actual_note=f"YTD {aggregation.lower()}" if aggregated else "",
+        prev=fmt_value(k["prev_actual"], unit),
+        target=target,
+        target_note=f"YTD of {fmt_value(k['target'], unit)}" if phased else "",
+        red=red,
+        variance=fmt_variance(k["variance"], unit),
+        variance_pct="" if unit_kind(unit) == "percent" else fmt_pct_change(k["variance_pct"]),
+        trend=trend_view(k["trend"], k["prev_score"], k["score"]),
+        red_months=int(k["red_months"] or 0),
+        spark=charts.sparkline(
+            list(k["series"]),
+            spark_target,
+            width=84,
+            status=status,
+            current=month_index - 1 if month_index else None,
+        )
+        if spark
+        else Markup(""),
+        commentary=fmt_text(k["commentary"]),
+        okrs=", ".join(k["aligned_okrs"]),
+    )
+
+
+def _scale(x: Any, factor: float) -> float:
+    return math.nan if is_blank(x) else float(x) * factor
+
+
+def department_view(
+    d: Mapping[str, Any],
+    trail: Sequence[str],
+    children: Sequence[str],
+    position: int,
+    scored: Scored,
+    validated: Validated,
+    config: Config,
+    month_index: int | None,
+    submission: Mapping[str, Any] | None,
+    rejected: RejectedView | None,
+    stale: StaleDepartment | None,
+) -> DepartmentView:
+    """The page of department row `d` (of scored.departments), `position` in pack order.
+
+    `trail` and `children` are display names; `submission` is the row of
+    validated.submissions shown for it, `stale` its stand-in when it is shown from an
+    earlier period.
+    """
+    dept = d["department_id"]
+    currency = config.organisation.currency
+    kpis = [k for k in records(scored.kpis) if k["department_id"] == dept]
+    objectives = {
+        o["objective_id"]: o for o in records(scored.objectives) if o["department_id"] == dept
+    }
+    all_objectives = {o["objective_id"]: o for o in records(scored.objectives)}
+    persp = {
+        r["perspective"]: r for r in records(scored.perspectives) if r["department_id"] == dept
+    }
+    sections = []
+    for name in TOP_DOWN:
+        in_persp = [k for k in kpis if k["perspective"] == name]
+        objs_here = [o for o in objectives.values() if o["perspective"] == name]
+        if not in_persp and not objs_here:
+            continue
+        p = persp.get(name)
+        groups = []
+        for oid in dict.fromkeys(
+            [*(o["objective_id"] for o in objs_here), *(k["objective_id"] for k in in_persp)]
+        ):
+            o = objectives.get(oid) or all_objectives.get(oid)
+            members = [kpi_view(k, month_index) for k in in_persp if k["objective_id"] == oid]
+            if o is None and not members:
+                continue
+            contributed = o is not None and bool(o["contributors"])
+            groups.append(
+                ObjectiveGroup(
+                    id=fmt_text(oid),
+                    name=fmt_text(o["objective"]) if o else "",
+                    # the department's perspective uses own scores (its KPIs only)
+                    score=fmt_score(o["own_score"]) if o else "",
+                    status=status_view(
+                        rollup_status(o["own_score"], config.scoring) if o else Status.NO_DATA
+                    ),
+                    full_score=fmt_score(o["score"]) if contributed else "",
+                    full_status=status_view(o["status"] if o else Status.NO_DATA),
+                    known=o is not None,
+                    kpis=tuple(members),
+                    effects=", ".join(o["contributes_to"]) if o else "",
+                )
+            )
+        sections.append(
+            PerspectiveSection(
+                name=name,
+                score=fmt_score(p["score"]) if p else BLANK,
+                status=status_view(p["status"] if p else Status.NO_DATA),
+                trend=trend_view(p["trend"], p["prev_score"], p["score"]) if p else trend_view(""),
+                groups=tuple(groups),
+                kpi_count=len(in_persp),
+            )
+        )
+    chips = [
+        Chip(name=name, score=fmt_score(p["score"]), status=status_view(p["status"]))
+        for name in TOP_DOWN
+        if (p := persp.get(name)) is not None
+        and p["objectives_scored"] + p["objectives_no_data"] > 0
+    ]
+
+    fill = charts.colour(config.branding.primary_colour)
+    okrs = _department_okrs(scored, dept, fill)
+    initiatives = _initiatives(validated, dept, currency, all_objectives, fill)
+    sub = submission
+    okr_dept = next(
+        (r for r in records(scored.okr_departments) if r["department_id"] == dept), None
+    )
+    framework = d["framework"]
+    return DepartmentView(
+        id=dept,
+        first=position == 1,
+        anchor=f"dept-{position}",
+        name=d["department"],
+        depth=int(d["depth"]),
+        trail=tuple(trail),
+        children=tuple(children),
+        score=fmt_score(d["score"]),
+        own_score=fmt_score(d["own_score"]),
+        status=status_view(d["status"]),
+        trend=trend_view(d["trend"], d["prev_score"], d["score"]),
+        gauge=charts.tile(d["score"], as_status(d["status"])),
+        framework=FRAMEWORKS.get(framework, fmt_text(framework)),
+        framework_code=fmt_text(framework),
+        runs_bsc=framework in ("BSC", "BSC + OKR"),
+        runs_okr=framework in ("OKR", "BSC + OKR"),
+        kpi_count=len(kpis),
+        kpis_no_data=int(d["kpis_no_data"] or 0),
+        chips=tuple(chips),
+        sections=tuple(sections),
+        okrs=okrs,
+        okr_score=fmt_score(okr_dept["score"]) if okr_dept else "",
+        okr_grade=status_view(okr_dept["grade"] if okr_dept else Status.NO_DATA),
+        initiatives=tuple(initiatives),
+        submitted=bool(d["submitted"]),
+        stale=bool(d["stale"]),
+        stale_as_of=period_label(stale.as_of_period) if stale and stale.as_of_period else "",
+        missing=not bool(d["submitted"]) and not bool(d["stale"]),
+        rejected=rejected,
+        has_content=bool(kpis or okrs.objectives or initiatives or objectives),
+        prepared_by=fmt_text(sub["prepared_by"]) if sub else "",
+        approved_by=fmt_text(sub["approved_by"]) if sub else "",
+        submitted_on=fmt_date(sub["submitted_on"]) if sub else "",
+        file=fmt_text(sub["file"]) if sub else "",
+    )
+
+
+def _department_okrs(scored: Scored, dept: str, fill: str) -> DepartmentOkrs:
+    objs = [o for o in records(scored.okr_objectives) if o["department_id"] == dept]
+    krs = [k for k in records(scored.key_results) if k["department_id"] == dept]
+    current = [o for o in objs if bool(o["current_quarter"])]
+    other = [o for o in objs if not bool(o["current_quarter"])]
+    views = []
+    for o in current:
+        rows = [_kr_view(k, fill) for k in krs if k["okr_objective_id"] == o["okr_objective_id"]]
+        views.append(
+            OkrObjectiveView(
+                id=fmt_text(o["okr_objective_id"]),
+                name=fmt_text(o["okr_objective"]) or fmt_text(o["okr_objective_id"]),
+                quarter=fmt_text(o["quarter"]),
+                score=fmt_score(o["score"]),
+                grade=status_view(o["grade"]),
+                confidence=BLANK
+                if is_blank(o["confidence"])
+                else fmt_number(float(o["confidence"]), 1) + "/10",
+                behind=int(o["krs_behind_pace"] or 0),
+                expected=fmt_score(o["expected"]),
+                aligned_to=", ".join(o["aligned_to"]),
+                krs=tuple(rows),
+            )
+        )
+    return DepartmentOkrs(
+        objectives=tuple(views),
+        other_quarters=tuple(sorted({fmt_text(o["quarter"]) for o in other})),
+        other_count=len(other),
+    )
+
+
+def _kr_view(k: Mapping[str, Any], fill: str) -> KrView:
+    unit = fmt_text(k["unit"])
+    conf = k["confidence"]
+    change = k["confidence_change"]
+    if is_blank(k["progress"]):
+        pace, pace_status = Status.NO_DATA.value, Status.NO_DATA
+    elif bool(k["behind_pace"]):
+        pace, pace_status = "Behind pace", Status.RED
+    else:
+        pace, pace_status = "On pace", Status.GREEN
+    return KrView(
+        id=fmt_text(k["kr_id"]),
+        name=fmt_text(k["key_result"]) or fmt_text(k["kr_id"]),
+        type=fmt_text(k["type"]),
+        bar=charts.progress_bar(k["progress"], k["expected"], width=64, height=7, fill=fill),
+        progress=fmt_score(k["progress"]),
+        result=_kr_result(k, unit),
+        baseline=""
+        if k["type"] == KrType.MILESTONE or is_blank(k["baseline"])
+        else f"from {fmt_value(k['baseline'], unit)}",
+        confidence=BLANK if is_blank(conf) else f"{fmt_number(float(conf), 0)}/10",
+        confidence_change=""
+        if is_blank(change) or float(change) == 0
+        else ("+" if change > 0 else MINUS) + fmt_number(abs(float(change)), 0),
+        expected=fmt_score(k["expected"]),
+        pace=pace,
+        pace_css=STATUS_STYLES[pace_status].css_class,
+        last_checkin=fmt_date(k["last_checkin"], short=True) if k["last_checkin"] else "none",
+        aligned_to=fmt_text(k["aligned_to"]),
+        owner=fmt_text(k["owner"]),
+    )
+
+
+def _kr_result(k: Mapping[str, Any], unit: str) -> str:
+    """Current against target; a milestone reads Done / Not done."""
+    if k["type"] == KrType.MILESTONE:
+        if is_blank(k["current"]):
+            return BLANK
+        return "Done" if float(k["current"]) >= 1 else "Not done"
+    return f"{fmt_value(k['current'], unit)} / {fmt_value(k['target'], unit)}"
+
+
+def _initiatives(
+    validated: Validated, dept: str, currency: str, objectives: Mapping[str, Any], fill: str
+) -> list[InitiativeView]:
+    frame = validated.initiatives
+    if not len(frame):
+        return []
+    rows = []
+    for i in records(frame[frame["department_id"] == dept]):
+        status = fmt_text(i.get("status"))
+        symbol, css = initiative_status(status)
+        budget, spent = i.get("budget"), i.get("spent")
+        share = (
+            float(spent) / float(budget)
+            if not is_blank(budget) and not is_blank(spent) and float(budget) > 0
+            else math.nan
+        )
+        obj = objectives.get(fmt_text(i.get("objective_id")))
+        rows.append(
+            InitiativeView(
+                id=fmt_text(i.get("initiative_id")),
+                name=fmt_text(i.get("initiative")) or fmt_text(i.get("initiative_id")),
+                objective_id=fmt_text(i.get("objective_id")),
+                objective=fmt_text(obj["objective"]) if obj else "",
+                owner=fmt_text(i.get("owner")),
+                start=fmt_date(i.get("start"), short=True),
+                end=fmt_date(i.get("end"), short=True),
+                bar=charts.progress_bar(i.get("progress"), None, width=58, height=7, fill=fill),
+                progress=fmt_score(i.get("progress")),
+                budget=fmt_money(budget, currency),
+                spent=fmt_money(spent, currency),
+                spent_share="" if is_blank(share) else fmt_score(share),
+                over_budget=not is_blank(share) and share > 1,
+                status=status or BLANK,
+                symbol=symbol,
+                css=css,
+                note=fmt_text(i.get("note")),
+            )
+        )
+    return rows
