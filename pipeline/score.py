@@ -19,7 +19,8 @@ Roll-ups (weighted mean of scored inputs; No data inputs excluded and counted)
   their weights, using *own* scores, plus any KPI whose objective is unknown (so no KPI
   is dropped). Own scores keep every KPI counted once in department and organisation
   roll-ups: contributions already count in the contributing department.
-- Department own score = equal-weight mean of its perspectives (the "balanced" in BSC).
+- Department own score = equal-weight mean of its perspectives that hold an objective or
+  a KPI (the "balanced" in BSC).
   Department score = equal-weight mean of its own score and each child's department
   score (the roll-up through the parent tree). Organisation = equal-weight mean of the
   root departments' scores.
