@@ -7,6 +7,7 @@ import os
 import sys
 import tempfile
 import traceback
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -111,7 +112,7 @@ def templates(config_path: str, period: str | None, out: Path | None) -> None:
     from pipeline.workbook_templates import write_templates
 
     config = _config(config_path)
-    period = _period(period) or run.default_period(run.Intake())
+    period = _period(period) or run.default_period(run.Intake()).period
     out = out or config.base_dir / "workbook_templates"
     paths = _guard(lambda: write_templates(config, period, out), out)
     console.print(f"Wrote {len(paths)} template(s) for {period} to {out}")
@@ -130,6 +131,7 @@ def validate(config_path: str, period: str | None, out: Path | None, as_json: bo
         click.echo(json.dumps(summary, indent=2, default=str))
     else:
         _print_validation(summary)
+        _print_headline(summary, outputs.period_reason)
         console.print(f"Report: {outputs.html_path}")
     sys.exit(exit_code_for(f["status"] for f in summary["files"]))
 
@@ -173,8 +175,63 @@ def _print_validation(summary: dict[str, Any]) -> None:
             console.print(table)
     for p in summary["organisation_problems"]:
         console.print(f"[yellow]{p['severity']}[/] {p['code']}: {p['message']}")
-    if s["missing_departments"]:
-        console.print(f"Missing: {', '.join(s['missing_departments'])}")
+    console.print()
+
+
+# Warnings the analyst should see first: they change what the pack shows.
+WARNINGS_FIRST = (
+    "corporate-map-missing",
+    "earlier-file-used",
+    "duplicate-file",
+    "stale-submission",
+    "missing-current-actual",
+)
+WARNINGS_SHOWN = 5
+
+
+def _print_headline(summary: dict[str, Any], period_reason: str) -> None:
+    """Who is in and who is not, then the warnings: the same counts as the reports."""
+    s, d = summary["summary"], summary["summary"]["departments"]
+    console.print(
+        f"[bold]{summary['organisation']} - {summary['period']}[/]\n"
+        f"Period: {period_reason}\n"
+        f"Departments: {d['accepted']} accepted, {d['rejected']} rejected, "
+        f"{d['missing']} missing of {d['expected']}"
+        + (f"; {d['stale']} shown from earlier data" if d["stale"] else "")
+    )
+    for dept in summary["departments"]:
+        if dept["state"] == "accepted":
+            continue
+        shown = f" (shown from {dept['stale_as_of']})" if dept["stale_as_of"] else ""
+        why = f" {dept['file']}: {dept['reason']}" if dept["reason"] else ""
+        colour = "red" if dept["state"] == "rejected" else "yellow"
+        console.print(f"  [{colour}]{dept['state']}[/] {dept['department_id']}{shown}{why}")
+    console.print(
+        f"Files: {s['files']}: {s['accepted']} accepted, {s['rejected']} rejected, "
+        f"{s['unreadable']} unreadable, {s['superseded']} superseded, "
+        f"{s['other period']} for other periods"
+    )
+    warnings = [
+        p
+        for f in summary["files"]
+        if f["status"] == FileStatus.ACCEPTED
+        for p in f["problems"]
+        if p["severity"] == "warning"
+    ]
+    warnings += [p for p in summary["organisation_problems"] if p["code"] != "missing-submission"]
+    if not warnings:
+        return
+    per_dept = Counter(p["department"] or "organisation" for p in warnings)
+    console.print(
+        f"Warnings: {len(warnings)} in {len(per_dept)} department(s): "
+        + ", ".join(f"{dept} {n}" for dept, n in per_dept.most_common())
+    )
+    rank = {code: i for i, code in enumerate(WARNINGS_FIRST)}
+    for p in sorted(warnings, key=lambda p: rank.get(p["code"], len(rank)))[:WARNINGS_SHOWN]:
+        where = f"{p['file']} {p['cell']}".strip()
+        console.print(f"  [yellow]{p['department'] or '-'}[/] {where}: {p['message']}")
+    if len(warnings) > WARNINGS_SHOWN:
+        console.print(f"  ... and {len(warnings) - WARNINGS_SHOWN} more in the validation report")
 
 
 @main.command(help="Regenerate the demo organisation's workbooks in its inbox.")
@@ -287,12 +344,7 @@ def _write_traceback(log_dir: Path) -> Path:
 
 def _print_outcome(result: run.ReportOutputs) -> None:
     summary = run.validation_summary(result.checked)
-    s = summary["summary"]
-    console.print(
-        f"[bold]{summary['organisation']} - {summary['period']}[/]: "
-        f"{s['accepted']} accepted, {s['rejected']} rejected, "
-        f"{s['unreadable']} unreadable, {len(s['missing_departments'])} missing"
-    )
+    _print_headline(summary, result.checked.period_reason)
     for f in summary["files"]:
         if f["status"] in FAILED_FILE_STATUSES:
             console.print(

@@ -19,6 +19,7 @@ from pipeline.config import Config
 from pipeline.inbox import ledger_rows
 from pipeline.problems import problem
 from pipeline.read import UnreadableWorkbook, read_workbook
+from pipeline.rules import CorporateMap
 from pipeline.validate import Validated, problem_order, validate
 from pipeline.vocabulary import FileStatus
 
@@ -34,40 +35,81 @@ class StaleDepartment:
     file: str
 
 
-def find_fallbacks(config: Config, validated: Validated) -> list[Validated]:
+def corporate_map(config: Config, validated: Validated) -> CorporateMap | None:
+    """The strategy map to use when the corporate workbook of this period is not accepted.
+
+    None when it is accepted (or the organisation has no corporate unit). Otherwise the IDs
+    of the last accepted corporate workbook, or no IDs and the reason, so departments'
+    references to corporate objectives are not rejected for a file they cannot fix.
+    """
+    corp = next((d for d in config.departments if d.corporate), None)
+    if corp is None or corp.id not in validated.missing:
+        return None
+    why = (
+        f"{corp.id}'s workbook for {validated.period} was rejected"
+        if corp.id in validated.rejected
+        else f"{corp.id} has not submitted for {validated.period} yet"
+    )
+    old = _last_accepted(config, corp.id, validated.period, frozenset(), None)
+    if old is None:
+        return CorporateMap(frozenset(), f"{why} and no earlier corporate workbook was accepted")
+    ids = frozenset(old.objectives["objective_id"]) | frozenset(old.kpis["kpi_id"])
+    return CorporateMap(ids, why)
+
+
+def find_fallbacks(
+    config: Config, validated: Validated, corporate: CorporateMap | None = None
+) -> list[Validated]:
     """For departments with nothing accepted this period: their last accepted submission.
 
     Each is read from the archive (by content hash) and re-validated in its own period,
-    with this period's objective and KPI IDs known so cross-references still resolve.
+    with this period's objective and KPI IDs (and the corporate map) known so
+    cross-references still resolve.
     """
-    if not validated.missing:
-        return []
-    archive = config.reporting.archive
-    rows = ledger_rows(archive)
     known = frozenset(validated.objectives["objective_id"]) | frozenset(validated.kpis["kpi_id"])
+    if corporate is not None:
+        known |= corporate.ids
     found = []
     for dept in validated.missing:
-        earlier = [
-            r
-            for r in rows
-            if r["department_id"] == dept
-            and r["status"] == FileStatus.ACCEPTED
-            and r["period"]
-            and r["period"] < validated.period
-            and _archived(archive, r["sha256"]).is_file()
-        ]
-        if not earlier:
-            continue
-        newest = max(earlier, key=lambda r: (r["period"], r["seen_at"]))
-        try:
-            raw = read_workbook(_archived(archive, newest["sha256"]))
-        except UnreadableWorkbook:
-            continue
-        old = validate([raw], _only(config, dept), newest["period"], known_ids=known)
-        if len(old.submissions):
-            old.submissions["file"] = newest["file"]  # the name the user knows, not the hash
+        old = _last_accepted(config, dept, validated.period, known, corporate)
+        if old is not None:
             found.append(old)
     return found
+
+
+def _last_accepted(
+    config: Config,
+    dept: str,
+    period: str,
+    known: frozenset[str],
+    corporate: CorporateMap | None,
+) -> Validated | None:
+    """The department's newest accepted submission of an earlier period, re-validated."""
+    archive = config.reporting.archive
+    earlier = [
+        r
+        for r in ledger_rows(archive)
+        if r["department_id"] == dept
+        and r["status"] == FileStatus.ACCEPTED
+        and r["period"]
+        and r["period"] < period
+        and _archived(archive, r["sha256"]).is_file()
+    ]
+    if not earlier:
+        return None
+    newest = max(earlier, key=lambda r: (r["period"], r["seen_at"]))
+    try:
+        raw = read_workbook(_archived(archive, newest["sha256"]))
+    except UnreadableWorkbook:
+        return None
+    stand_in = corporate if corporate is not None and corporate.ids else None
+    old = validate(
+        [raw], _only(config, dept), newest["period"], known_ids=known, corporate=stand_in
+    )
+    if not len(old.submissions):
+        return None
+    old.submissions["file"] = newest["file"]  # the name the user knows, not the hash
+    return old
 
 
 def _archived(archive: Path, sha256: str) -> Path:
@@ -148,6 +190,7 @@ def with_stale(current: Validated, fallbacks: Sequence[Validated]) -> Validated:
         initiatives=merged("initiatives"),
         files=current.files,
         missing=tuple(d for d in current.missing if d not in stale_depts),
+        rejected=current.rejected,
         problems=sorted(problems, key=problem_order),
     )
 

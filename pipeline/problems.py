@@ -84,9 +84,16 @@ CATALOGUE: dict[str, Kind] = {
     "duplicate-file": Kind(
         WARNING,
         "Superseded submission",
-        "Another workbook for {department} {period} ({newer_file}) has a later Submitted on "
-        "date; this one is ignored.",
+        "Another workbook for {department} {period} ({newer_file}) is used instead of this "
+        "one: it has {rule}.",
         "Nothing to do if the newer file is the right one.",
+    ),
+    "earlier-file-used": Kind(
+        WARNING,
+        "Earlier workbook used instead",
+        "Because this workbook was rejected, {department}'s workbook {used_file} is used "
+        "for {period}.",
+        "Fix the errors and submit again; until then the earlier workbook counts.",
     ),
     "stale-submission": Kind(
         WARNING,
@@ -108,11 +115,27 @@ CATALOGUE: dict[str, Kind] = {
         "Department ID {value!r} is not in the configuration.",
         "Pick your department ID from the dropdown.",
     ),
-    "wrong-period": Kind(
+    "future-period": Kind(
         ERROR,
-        "Wrong period",
-        "The workbook is for period {value!r}, but the report is for {period}.",
-        "Use this month's template or correct the Period cell.",
+        "Period in the future",
+        "The workbook is for period {value!r}, a month that has not ended yet (this month is "
+        "{this_month}).",
+        "Set Period to the month the figures are for, e.g. last month.",
+    ),
+    "foreign-ids": Kind(
+        ERROR,
+        "Workbook of another department",
+        "Department ID says {department}, but the workbook's IDs belong to {owner}: "
+        "{examples}. It looks like a copy of {owner}'s workbook.",
+        "Start from your own department's workbook, or set Department ID and the IDs to your "
+        "own department's.",
+    ),
+    "nothing-reported": Kind(
+        ERROR,
+        "Workbook reports nothing",
+        "The workbook has no KPI value for {period} and no key-result check-in or current "
+        "value for {quarter}: there is nothing to report.",
+        "Fill in this month's KPI actuals (KPIs sheet) or your key results' progress.",
     ),
     "unknown-template-version": Kind(
         ERROR,
@@ -174,10 +197,17 @@ CATALOGUE: dict[str, Kind] = {
         ERROR, "Implausible date", "{column} {value!r} is outside {years}.", "Check the year."
     ),
     "percent-as-whole-number": Kind(
-        WARNING,
+        ERROR,
         "Percentage typed as a whole number",
-        "{column} is {value!r} in a % measure: probably meant {meant}. It is used as typed.",
+        "{column} is {value!r} in a % measure: probably meant {meant}.",
         "Type 42% or 0.42 for forty-two per cent.",
+    ),
+    "implausible-value": Kind(
+        ERROR,
+        "Value far from the KPI's own scale",
+        "{column} is {value!r}, over 100 times {direction} the KPI's {reference}: probably "
+        "a slip in units or the decimal point.",
+        "Check the units and the decimal point. If the figure is right, ask the analyst.",
     ),
     "duplicate-id": Kind(
         ERROR,
@@ -216,6 +246,12 @@ CATALOGUE: dict[str, Kind] = {
         "OKR objective text differs",
         "OKR objective {okr_objective} has different texts on its rows.",
         "Repeat the same objective text on every key result row.",
+    ),
+    "corporate-map-missing": Kind(
+        WARNING,
+        "Corporate objective not checked",
+        "{column} {value!r} cannot be checked: {reason}.",
+        "Nothing to do now; it is checked once the strategy office's workbook is accepted.",
     ),
     # --- KPI definitions --------------------------------------------------------------------
     "range-without-max": Kind(

@@ -9,6 +9,7 @@ gaps, the reporting month) and percentages typed as whole numbers. Add a new rul
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -20,6 +21,111 @@ from pipeline.problems import Problem, problem, shown_value
 from pipeline.vocabulary import Aggregation, Direction
 
 PERCENT_SUSPECT = 2.0  # a % value of 2 or more (200 %) was most likely typed as 42 for 42 %
+IMPLAUSIBLE_FACTOR = 100.0  # a month 100x off the KPI's target and history is a typing slip
+
+# The columns that define a department's own IDs (references to others' IDs are elsewhere).
+DEFINING_IDS = (
+    (Sheet.OBJECTIVES, "objective_id"),
+    (Sheet.KPIS, "kpi_id"),
+    (Sheet.OKRS, "okr_objective_id"),
+    (Sheet.OKRS, "kr_id"),
+    (Sheet.INITIATIVES, "initiative_id"),
+)
+
+
+@dataclass(frozen=True)
+class CorporateMap:
+    """The corporate strategy map to check references against when the corporate workbook
+    of this period is not accepted: the last accepted one's IDs, or none (with the reason)."""
+
+    ids: frozenset[str]
+    reason: str  # "CORP has not submitted for 2026-11 yet", for the warning when ids is empty
+
+
+def workbook_problems(
+    file: str,
+    department: str,
+    typed: dict[str, pd.DataFrame],
+    config: Config,
+    period: str,
+    months: tuple[str, ...],
+    cell_of: CellOf,
+) -> list[Problem]:
+    """Rules about one workbook as a whole: it belongs to its department, it reports something.
+
+    `typed` holds the workbook's typed data sheets (a sheet that could not be read is absent).
+    """
+    out: list[Problem] = []
+    owners = {d.id: d for d in config.departments if d.id != department}
+    foreign: dict[str, list[tuple[str, str, int]]] = {}
+    for sheet, key in DEFINING_IDS:
+        frame = typed.get(sheet)
+        if frame is None:
+            continue
+        for value, row in zip(frame[key], frame["row"], strict=True):
+            prefix = str(value).split("-", 1)[0] if isinstance(value, str) and "-" in value else ""
+            if prefix in owners:
+                foreign.setdefault(prefix, []).append((sheet, key, int(row)))
+    if foreign and department:
+        owner, places = max(foreign.items(), key=lambda item: len(item[1]))
+        sheet, key, row = places[0]
+        examples = ", ".join(
+            sorted({str(typed[sh].set_index("row").at[r, k]) for sh, k, r in places})[:3]
+        )
+        out.append(
+            problem(
+                "foreign-ids",
+                file,
+                sheet=sheet,
+                cell=cell_of(file, sheet, key, row),
+                department=department,
+                owner=f"{owners[owner].name} ({owner})",
+                examples=examples + (", ..." if len(places) > 3 else ""),
+            )
+        )
+    if not _reports_something(typed, period, months):
+        out.append(
+            problem(
+                "nothing-reported",
+                file,
+                department=department,
+                period=period,
+                quarter=contract.quarter_of(period),
+            )
+        )
+    return out
+
+
+def _reports_something(
+    typed: dict[str, pd.DataFrame], period: str, months: tuple[str, ...]
+) -> bool:
+    """Any KPI value for the month, or any key-result progress this quarter."""
+    kpis = typed.get(Sheet.KPIS)
+    month_key = f"m{months.index(period) + 1:02d}"
+    if (
+        kpis is not None
+        and len(kpis)
+        and (
+            kpis[month_key].notna().any()
+            or kpis["unusable_cells"].apply(lambda cells: month_key in cells).any()
+        )
+    ):
+        return True
+    quarter = contract.quarter_of(period)
+    okrs = typed.get(Sheet.OKRS)
+    if okrs is not None and len(okrs):
+        this_quarter = okrs[okrs["quarter"] == quarter]
+        if this_quarter["current"].notna().any():
+            return True
+    checkins = typed.get(Sheet.CHECKINS)
+    if checkins is not None and len(checkins):
+        start, end = contract.quarter_bounds(quarter)
+        dates = pd.to_datetime(checkins["date"], errors="coerce")
+        within = dates.between(pd.Timestamp(start), pd.Timestamp(contract.period_end(period)))
+        if (within & checkins["value"].notna()).any():
+            return True
+    return False
+
 
 # (file, sheet, column key, Excel row) -> "KPIs!H7"
 CellOf = Callable[[str, str, str, int], str]
@@ -32,12 +138,14 @@ def cross_sheet_problems(
     months: tuple[str, ...],
     cell_of: CellOf,
     known_ids: frozenset[str],
+    corporate: CorporateMap | None = None,
 ) -> list[Problem]:
     """Every rule that looks beyond one cell: references, KPI definitions, months, percents.
 
     `frames` are the typed frames of all workbooks of the period, one per data sheet (keyed
     by sheet name, with `file`, `row` and `department_id` columns); `known_ids` are
-    objective and KPI IDs from other submissions that references may also name.
+    objective and KPI IDs from other submissions that references may also name;
+    `corporate`, when given, replaces this period's corporate workbook as the strategy map.
     """
     out: list[Problem] = []
     objectives = frames[Sheet.OBJECTIVES]
@@ -72,22 +180,34 @@ def cross_sheet_problems(
             )
         )
 
-    corporate = {d.id for d in config.departments if d.corporate}
-    all_objectives = set(objectives["objective_id"].dropna())
+    corp_depts = {d.id for d in config.departments if d.corporate}
     objective_depts = objectives.groupby("department_id")["objective_id"].agg(set).to_dict()
-    corp_objectives = set().union(*(objective_depts.get(c, set()) for c in corporate))
-    corp_objectives |= known_ids
-    all_objectives |= known_ids
     kpi_depts = kpis.groupby("department_id")["kpi_id"].agg(set).to_dict()
-    corp_kpis = set().union(*(kpi_depts.get(c, set()) for c in corporate)) | known_ids
+    if corporate is None:
+        corp_objectives = set().union(*(objective_depts.get(c, set()) for c in corp_depts))
+        corp_kpis = set().union(*(kpi_depts.get(c, set()) for c in corp_depts))
+    else:
+        corp_objectives, corp_kpis = set(corporate.ids), set(corporate.ids)
+    corp_objectives |= known_ids
+    corp_kpis |= known_ids
+    department_objectives = set().union(
+        *(ids for dept, ids in objective_depts.items() if dept not in corp_depts)
+    )
 
     def visible_objectives(dept: str) -> set[str]:
         return objective_depts.get(dept, set()) | corp_objectives
 
+    def unknown(code: str, row: Any, sheet: str, key: str, target: str) -> None:
+        """An unknown reference; a corporate one is only a warning while no map is known."""
+        if corporate is not None and not corporate.ids and _names_one_of(target, corp_depts):
+            add("corporate-map-missing", row, sheet, key, target, reason=corporate.reason)
+        else:
+            add(code, row, sheet, key, target)
+
     for row in objectives.itertuples():
         for target in row.contributes_to or ():
-            if target not in all_objectives:
-                add("unknown-objective", row, Sheet.OBJECTIVES, "contributes_to", target)
+            if target not in visible_objectives(row.department_id) | department_objectives:
+                unknown("unknown-objective", row, Sheet.OBJECTIVES, "contributes_to", target)
 
     objective_perspective = dict(
         zip(objectives["objective_id"], objectives["perspective"], strict=False)
@@ -95,7 +215,7 @@ def cross_sheet_problems(
     period_index = months.index(period) + 1
     for row in kpis.itertuples():
         if row.objective_id and row.objective_id not in visible_objectives(row.department_id):
-            add("unknown-objective", row, Sheet.KPIS, "objective_id", row.objective_id)
+            unknown("unknown-objective", row, Sheet.KPIS, "objective_id", row.objective_id)
         elif (
             row.objective_id in objective_perspective
             and row.perspective in contract.PERSPECTIVES
@@ -121,7 +241,7 @@ def cross_sheet_problems(
             | kpi_depts.get(row.department_id, set())
             | corp_kpis
         ):
-            add("unknown-alignment", row, Sheet.OKRS, "aligned_to", aligned)
+            unknown("unknown-alignment", row, Sheet.OKRS, "aligned_to", aligned)
         if row.unit == contract.PERCENT_UNIT:
             for key in ("baseline", "target", "current"):
                 _percent_warning(row, key, Sheet.OKRS, add)
@@ -145,7 +265,7 @@ def cross_sheet_problems(
 
     for row in initiatives.itertuples():
         if row.objective_id and row.objective_id not in visible_objectives(row.department_id):
-            add("unknown-objective", row, Sheet.INITIATIVES, "objective_id", row.objective_id)
+            unknown("unknown-objective", row, Sheet.INITIATIVES, "objective_id", row.objective_id)
     return out
 
 
@@ -218,6 +338,43 @@ def _check_months(row: Any, months: tuple[str, ...], period_index: int, add: Any
     if row.unit == contract.PERCENT_UNIT:
         for i in range(12):
             _percent_warning(row, f"m{i + 1:02d}", Sheet.KPIS, add, column=months[i])
+    else:
+        _implausible_month(row, values, period_index, months, add)
+
+
+def _implausible_month(
+    row: Any, values: list[float], period_index: int, months: tuple[str, ...], add: Any
+) -> None:
+    """The reporting month 100x above or below both the target and the earlier months."""
+    value = values[period_index - 1]
+    if pd.isna(value) or value == 0:
+        return
+    history = [abs(v) for v in values[: period_index - 1] if not pd.isna(v) and v != 0]
+    references = []
+    if not pd.isna(row.target) and row.target != 0:
+        references.append((abs(row.target), f"target ({shown_value(row.target)})"))
+    if history:
+        typical = float(pd.Series(history).median())
+        references.append((typical, f"earlier months (typically {shown_value(round(typical, 6))})"))
+    if len(references) < (2 if history else 1):
+        return
+    ratios = [abs(value) / ref for ref, _ in references]
+    if all(r >= IMPLAUSIBLE_FACTOR for r in ratios):
+        direction = "above"
+    elif all(r <= 1 / IMPLAUSIBLE_FACTOR for r in ratios):
+        direction = "below"
+    else:
+        return
+    add(
+        "implausible-value",
+        row,
+        Sheet.KPIS,
+        f"m{period_index:02d}",
+        value,
+        column=months[period_index - 1],
+        direction=direction,
+        reference=" and ".join(text for _, text in references),
+    )
 
 
 def _percent_warning(row: Any, key: str, sheet: str, add: Any, column: str | None = None) -> None:
@@ -234,3 +391,8 @@ def _percent_warning(row: Any, key: str, sheet: str, add: Any, column: str | Non
             column=column,
             meant=f"{value / 100:g} ({value:g}%)",
         )
+
+
+def _names_one_of(reference: str, departments: set[str]) -> bool:
+    """True when an ID follows the `DEPT-...` convention of one of `departments`."""
+    return reference.split("-", 1)[0] in departments

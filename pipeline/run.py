@@ -10,7 +10,7 @@ from pathlib import Path
 from pipeline import contract
 from pipeline.advice import advise
 from pipeline.config import Config
-from pipeline.fallback import find_fallbacks, with_stale
+from pipeline.fallback import corporate_map, find_fallbacks, with_stale
 from pipeline.feedback import write_feedback
 from pipeline.inbox import archive_and_record, discover
 from pipeline.read import RawWorkbook, UnreadableWorkbook, file_sha256, read_workbook
@@ -21,7 +21,7 @@ from pipeline.render.validation import (
 )
 from pipeline.render.validation import write_validation_html, write_validation_json
 from pipeline.score import Scored, score
-from pipeline.validate import Unreadable, Validated, latest_period, validate
+from pipeline.validate import PeriodChoice, Unreadable, Validated, choose_period, validate
 
 # Called as on_step(label, done, total) so a terminal can show progress; silent by default.
 StepCallback = Callable[[str, int, int], None]
@@ -48,6 +48,7 @@ class ValidationOutputs:
     json_path: Path
     html_path: Path
     feedback: list[Path]
+    period_reason: str = "given with --period"  # how the reporting month was chosen
 
 
 def read_inbox(config: Config, on_step: StepCallback = _quiet) -> Intake:
@@ -68,14 +69,9 @@ def read_inbox(config: Config, on_step: StepCallback = _quiet) -> Intake:
     return intake
 
 
-def default_period(intake: Intake, today: date | None = None) -> str:
-    """The newest Period in the inbox, else the month before today."""
-    found = latest_period(intake.workbooks)
-    if found:
-        return found
-    today = today or date.today()
-    year, month = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
-    return f"{year:04d}-{month:02d}"
+def default_period(intake: Intake, today: date | None = None) -> PeriodChoice:
+    """The reporting month when none is given (see `validate.choose_period`)."""
+    return choose_period(intake.workbooks, today or date.today())
 
 
 def output_dir(config: Config, period: str, out: Path | None = None) -> Path:
@@ -90,11 +86,19 @@ def check(
 ) -> ValidationOutputs:
     """Read and validate the inbox; write the validation report and feedback copies."""
     intake = read_inbox(config, on_step)
-    period = period or default_period(intake)
+    reason = "given with --period"
+    if period is None:
+        choice = default_period(intake)
+        period, reason = choice.period, choice.reason
     contract.parse_period(period)
     on_step("Validating", 0, 1)
     validated = validate(intake.workbooks, config, period, intake.unreadable)
-    validated = with_stale(validated, find_fallbacks(config, validated))
+    corporate = corporate_map(config, validated)
+    if corporate is not None:  # check departments against the map that will be shown
+        validated = validate(
+            intake.workbooks, config, period, intake.unreadable, corporate=corporate
+        )
+    validated = with_stale(validated, find_fallbacks(config, validated, corporate))
     on_step("Validating", 1, 1)
     target = output_dir(config, period, out)
     feedback = []
@@ -120,7 +124,7 @@ def check(
         validated.problems,
         period,
     )
-    return ValidationOutputs(config, validated, intake, json_path, html_path, feedback)
+    return ValidationOutputs(config, validated, intake, json_path, html_path, feedback, reason)
 
 
 def validation_summary(outputs: ValidationOutputs) -> dict:

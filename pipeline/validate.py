@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -24,7 +24,7 @@ from pipeline.config import Config
 from pipeline.contract import Sheet, SheetSpec, SubmissionField
 from pipeline.problems import ERROR, Problem, problem, shown_value
 from pipeline.read import RawSheet, RawWorkbook
-from pipeline.rules import cross_sheet_problems
+from pipeline.rules import CorporateMap, cross_sheet_problems, workbook_problems
 from pipeline.schemas import BUILTIN_CHECKS, failures, sheet_schema
 from pipeline.vocabulary import DATE_MAX, DATE_MIN, NUMERIC_KINDS, ColumnKind, FileStatus
 
@@ -68,6 +68,7 @@ class Validated:
     initiatives: pd.DataFrame
     files: pd.DataFrame
     missing: tuple[str, ...] = ()  # configured departments with no usable submission
+    rejected: tuple[str, ...] = ()  # of those, the ones that sent a file that was rejected
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -94,7 +95,9 @@ class _Candidate:
     period: str | None
     submitted_on: date | None
     meta: dict[str, Any]
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)  # its own: Submission, cells, whole
+    set_problems: list[Problem] = field(default_factory=list)  # checked with other files
+    typed: dict[str, pd.DataFrame] = field(default_factory=dict)
     status: str = ""
 
 
@@ -118,45 +121,46 @@ def validate(
     period: str,
     unreadable: Sequence[Unreadable] = (),
     known_ids: frozenset[str] = frozenset(),
+    corporate: CorporateMap | None = None,
+    today: date | None = None,
 ) -> Validated:
     """Check every workbook against the contract and each other; keep the accepted ones.
 
-    `known_ids` are objective and KPI IDs of other submissions that references may name
-    (used when one department's earlier workbook is re-checked on its own).
+    Which file counts for a department (README "Several files from one department"): files
+    of other periods are ignored for this one; a rejected file never displaces an accepted
+    one; among the files that pass, the latest Submitted on wins (then the later file
+    time, then the later file name). `known_ids` are objective and KPI IDs of other
+    submissions that references may name (used when an earlier workbook is re-checked on
+    its own); `corporate` stands in for a corporate workbook not accepted this period.
     """
     months = contract.fiscal_year_months(period, config.organisation.fiscal_year_start)
     candidates = [_check_submission(raw, config) for raw in workbooks]
-    current = _select_current(candidates, config, period)
+    queues = _queues(candidates, period, _month(today or date.today()))
     locator = _Locator()
-    typed: dict[str, list[pd.DataFrame]] = defaultdict(list)
-    for cand in current:
-        for sheet_name, frame in _typed_sheets(cand, months, locator).items():
-            typed[sheet_name].append(frame)
-    frames = {name: _concat(typed.get(name, []), spec) for name, spec in _specs(months).items()}
-    cross: list[Problem] = []
-    cross += _schema_problems(frames, months, locator, current)
-    cross += cross_sheet_problems(frames, config, period, months, locator.cell, known_ids)
-    by_file: dict[str, list[Problem]] = defaultdict(list)
-    for prob in cross:
-        by_file[prob.file].append(prob)
-    for cand in current:
-        cand.problems.extend(by_file.get(cand.file, []))
-        cand.status = (
-            FileStatus.REJECTED
-            if any(p.severity == ERROR for p in cand.problems)
-            else FileStatus.ACCEPTED
-        )
-    accepted = [c for c in current if c.status == FileStatus.ACCEPTED]
+    for cand in (c for queue in queues.values() for c in queue):
+        cand.typed = _typed_sheets(cand, months, locator)
+        cand.problems += workbook_problems(cand.file, cand.department_id or "", cand.typed,
+                                           config, period, months, locator.cell)  # fmt: skip
+    chosen = _choose(queues, months, config, period, locator, known_ids, corporate)
+    for queue in queues.values():
+        _settle(queue, chosen, period)
+    accepted = sorted(
+        (c for c in chosen.values() if c.status == FileStatus.ACCEPTED), key=lambda c: c.file
+    )
     accepted_files = {c.file for c in accepted}
+    frames = _frames(accepted, months)
     frames = {name: f[f["file"].isin(accepted_files)] for name, f in frames.items()}
 
+    for cand in candidates:
+        cand.problems = [_with_department(p, cand.department_id) for p in cand.problems]
     problems = [p for c in candidates for p in c.problems]
     problems += [problem(u.code, u.path.name, **u.fields) for u in unreadable]
-    submitted = {c.department_id for c in current}
-    missing = tuple(d.id for d in config.departments if d.id not in submitted)
-    problems += [problem("missing-submission", "", department=d) for d in missing]
+    received = {c.department_id for q in queues.values() for c in q}
+    received |= {c.department_id for c in candidates if c.status == FileStatus.REJECTED}
+    not_received = [d.id for d in config.departments if d.id not in received]
+    problems += [problem("missing-submission", "", department=d) for d in not_received]
     problems.sort(key=problem_order)
-
+    accepted_depts = {c.department_id for c in accepted}
     return Validated(
         period=period,
         months=months,
@@ -168,22 +172,217 @@ def validate(
         checkins=_finish(frames[Sheet.CHECKINS], config),
         initiatives=_finish(frames[Sheet.INITIATIVES], config),
         files=_files_frame(candidates, unreadable),
-        missing=tuple(
-            d for d in config.department_ids if d not in {c.department_id for c in accepted}
+        missing=tuple(d for d in config.department_ids if d not in accepted_depts),
+        rejected=tuple(
+            d for d in config.department_ids if d in received and d not in accepted_depts
         ),
         problems=problems,
     )
 
 
-def latest_period(workbooks: Sequence[RawWorkbook]) -> str | None:
-    """The newest well-formed Period found in the workbooks: the default reporting month."""
-    periods = []
+def _month(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def _queues(
+    candidates: list[_Candidate], period: str, this_month: str
+) -> dict[str, list[_Candidate]]:
+    """Each department's files for this period, newest first; mark every other file."""
+    queues: dict[str, list[_Candidate]] = defaultdict(list)
+    for cand in candidates:
+        if cand.department_id is None or cand.period is None:
+            cand.status = FileStatus.REJECTED  # its Submission problems say why
+        elif cand.period == period:
+            queues[cand.department_id].append(cand)
+        elif cand.period > max(this_month, period):
+            cand.status = FileStatus.REJECTED
+            cand.problems.append(
+                problem(
+                    "future-period",
+                    cand.file,
+                    sheet=Sheet.SUBMISSION,
+                    cell=cand.raw.submission.get(SubmissionField.PERIOD, (None, ""))[1],
+                    column=SubmissionField.PERIOD,
+                    value=cand.period,
+                    this_month=this_month,
+                )
+            )
+        else:
+            cand.status = FileStatus.OTHER_PERIOD
+    for queue in queues.values():
+        queue.sort(key=_newest_key, reverse=True)
+    return dict(sorted(queues.items()))
+
+
+def _choose(
+    queues: dict[str, list[_Candidate]],
+    months: tuple[str, ...],
+    config: Config,
+    period: str,
+    locator: _Locator,
+    known_ids: frozenset[str],
+    corporate: CorporateMap | None,
+) -> dict[str, _Candidate]:
+    """One file per department that passes every check, trying newer files first.
+
+    The chosen files are checked together (duplicate IDs and references run across the
+    organisation); a department whose file fails falls back to its next file, and the set
+    is checked again until it is stable. A file with errors of its own is checked alone,
+    so its submitter still gets every problem, without its rows touching other files.
+    """
+    position = {dept: 0 for dept in queues}
+    chosen: dict[str, _Candidate] = {}
+    while True:
+        for dept, queue in queues.items():
+            while dept not in chosen and position[dept] < len(queue):
+                cand = queue[position[dept]]
+                if _has_errors(cand.problems):
+                    _check_set([cand], months, config, period, locator, known_ids, corporate,
+                               context=chosen.values())  # fmt: skip
+                    cand.status = FileStatus.REJECTED
+                    position[dept] += 1
+                else:
+                    chosen[dept] = cand
+        members = list(chosen.values())
+        _check_set(members, months, config, period, locator, known_ids, corporate)
+        failed = [c for c in members if _has_errors(c.problems + c.set_problems)]
+        if not failed:
+            break
+        for cand in failed:
+            cand.status = FileStatus.REJECTED
+            del chosen[cand.department_id or ""]
+            position[cand.department_id or ""] += 1
+    for cand in members:
+        cand.status = FileStatus.ACCEPTED
+    for cand in (c for queue in queues.values() for c in queue):
+        cand.problems = cand.problems + cand.set_problems
+        cand.set_problems = []
+    return chosen
+
+
+def _check_set(
+    members: list[_Candidate],
+    months: tuple[str, ...],
+    config: Config,
+    period: str,
+    locator: _Locator,
+    known_ids: frozenset[str],
+    corporate: CorporateMap | None,
+    context: Iterable[_Candidate] = (),
+) -> None:
+    """Schema and cross-sheet checks over `members` together; `context` only for references."""
+    if not members:
+        return
+    frames = _frames(members, months)
+    seen = set(known_ids)
+    for other in context:
+        for name in (Sheet.OBJECTIVES, Sheet.KPIS):
+            frame = other.typed.get(name)
+            key = "objective_id" if name == Sheet.OBJECTIVES else "kpi_id"
+            if frame is not None:
+                seen |= set(frame[key].dropna())
+    found = _schema_problems(frames, months, locator, members)
+    found += cross_sheet_problems(
+        frames, config, period, months, locator.cell, frozenset(seen), corporate
+    )
+    by_file: dict[str, list[Problem]] = defaultdict(list)
+    for prob in found:
+        by_file[prob.file].append(prob)
+    for cand in members:
+        cand.set_problems = by_file.get(cand.file, [])
+
+
+def _frames(members: Iterable[_Candidate], months: tuple[str, ...]) -> dict[str, pd.DataFrame]:
+    typed: dict[str, list[pd.DataFrame]] = defaultdict(list)
+    for cand in members:
+        for name, frame in cand.typed.items():
+            typed[name].append(frame)
+    return {name: _concat(typed.get(name, []), spec) for name, spec in _specs(months).items()}
+
+
+def _settle(queue: list[_Candidate], chosen: dict[str, _Candidate], period: str) -> None:
+    """Name what happened to each of a department's other files for this period."""
+    if not queue:
+        return
+    winner = chosen.get(queue[0].department_id or "")
+    for cand in queue:
+        if winner is None or cand is winner:
+            continue
+        if cand.status == FileStatus.REJECTED:
+            cand.problems.append(
+                problem(
+                    "earlier-file-used",
+                    cand.file,
+                    department=cand.department_id or "",
+                    used_file=winner.file,
+                    period=period,
+                )
+            )
+        else:
+            cand.status = FileStatus.SUPERSEDED
+            cand.problems.append(
+                problem(
+                    "duplicate-file",
+                    cand.file,
+                    department=cand.department_id or "",
+                    period=period,
+                    newer_file=winner.file,
+                    rule=_tie_rule(winner, cand),
+                )
+            )
+
+
+def _tie_rule(winner: _Candidate, loser: _Candidate) -> str:
+    """Which part of the newest-first rule put `winner` before `loser`, in words."""
+    if (winner.submitted_on or date.min) != (loser.submitted_on or date.min):
+        return "a later Submitted on date"
+    if winner.raw.path.stat().st_mtime != loser.raw.path.stat().st_mtime:
+        return "the same Submitted on date and a later file time"
+    return "the same Submitted on date and file time, and a file name later in A-Z order"
+
+
+def _has_errors(problems: Iterable[Problem]) -> bool:
+    return any(p.severity == ERROR for p in problems)
+
+
+@dataclass(frozen=True)
+class PeriodChoice:
+    """The reporting month picked when none is given, and why, in words for the console."""
+
+    period: str
+    reason: str
+
+
+def choose_period(workbooks: Sequence[RawWorkbook], today: date) -> PeriodChoice:
+    """The period most departments submitted for, never a month after today's.
+
+    Ties go to the newer period. With no usable Period in the inbox: the month before today.
+    """
+    this_month = _month(today)
+    departments: dict[str, set[str]] = defaultdict(set)
+    future: set[str] = set()
     for raw in workbooks:
         value, _ = raw.submission.get(SubmissionField.PERIOD, (None, ""))
-        text = _period_text(value)
-        if text:
-            periods.append(text)
-    return max(periods) if periods else None
+        period = _period_text(value)
+        dept = clean_text(raw.submission.get(SubmissionField.DEPARTMENT_ID, (None, ""))[0])
+        if period is None:
+            continue
+        if period > this_month:
+            future.add(period)
+            continue
+        departments[period].add((dept or raw.path.name).upper())
+    ignored = f"; ignored future period(s) {', '.join(sorted(future))}" if future else ""
+    if not departments:
+        year, month = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
+        return PeriodChoice(
+            f"{year:04d}-{month:02d}", f"no workbook names a usable period: last month{ignored}"
+        )
+    period = max(departments, key=lambda p: (len(departments[p]), p))
+    n = len(departments[period])
+    others = len(departments) - 1
+    reason = f"the period most departments submitted for ({n} department{'s' * (n != 1)}"
+    reason += f"; {others} other period{'s' * (others != 1)} in the inbox" if others else ""
+    return PeriodChoice(period, reason + ")" + ignored)
 
 
 # --- Submission sheet ---------------------------------------------------------------------------
@@ -257,64 +456,13 @@ def _check_submission(raw: RawWorkbook, config: Config) -> _Candidate:
     return _Candidate(raw, file, dept, period, meta.get("submitted_on"), meta, found)
 
 
-def _select_current(candidates: list[_Candidate], config: Config, period: str) -> list[_Candidate]:
-    """Files for this period, newest per department; mark the rest superseded or ignored."""
-    by_dept: dict[str, list[_Candidate]] = defaultdict(list)
-    for cand in candidates:
-        if cand.department_id is None:
-            cand.status = FileStatus.REJECTED
-            continue
-        by_dept[cand.department_id].append(cand)
-    current: list[_Candidate] = []
-    for dept, cands in by_dept.items():
-        this_period = [c for c in cands if c.period == period]
-        others = [c for c in cands if c.period != period]
-        for cand in others:
-            cand.status = FileStatus.OTHER_PERIOD
-        if not this_period:
-            # A department whose only files carry another period probably mislabelled one.
-            newest = max(others, key=_newest_key)
-            if newest.period is not None:
-                newest.problems.append(
-                    problem(
-                        "wrong-period",
-                        newest.file,
-                        sheet=Sheet.SUBMISSION,
-                        cell=newest.raw.submission.get(SubmissionField.PERIOD, (None, ""))[1],
-                        column=SubmissionField.PERIOD,
-                        value=newest.period,
-                        period=period,
-                        department=dept,
-                    )
-                )
-            newest.status = FileStatus.REJECTED
-            continue
-        this_period.sort(key=_newest_key, reverse=True)
-        winner = this_period[0]
-        current.append(winner)
-        for loser in this_period[1:]:
-            loser.status = FileStatus.SUPERSEDED
-            loser.problems.append(
-                problem(
-                    "duplicate-file",
-                    loser.file,
-                    department=dept,
-                    period=period,
-                    newer_file=winner.file,
-                )
-            )
-    for cand in candidates:
-        for i, prob in enumerate(cand.problems):
-            if not prob.department and cand.department_id:
-                cand.problems[i] = _with_department(prob, cand.department_id)
-    return sorted(current, key=lambda c: c.file)
-
-
 def _newest_key(cand: _Candidate) -> tuple:
     return (cand.submitted_on or date.min, cand.raw.path.stat().st_mtime, cand.file)
 
 
-def _with_department(prob: Problem, dept: str) -> Problem:
+def _with_department(prob: Problem, dept: str | None) -> Problem:
+    if prob.department or not dept:
+        return prob
     return Problem(**{**prob.as_dict(), "department": dept})
 
 

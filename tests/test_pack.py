@@ -64,6 +64,7 @@ def organisation(tmp_path: Path) -> tuple[Validated, Config]:
          "target": 10, "red_threshold": 6, "actuals": {"2026-10": 9, "2026-11": 12}}
     )  # fmt: skip
     v = make_validated("2026-11", missing=("FIN", "OPS"), **rows)
+    v.rejected = ("OPS",)
     v.initiatives = pd.DataFrame(
         [
             {"department_id": "CS", "initiative_id": "CS-I1", "initiative": "Onboarding revamp",

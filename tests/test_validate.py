@@ -119,16 +119,17 @@ def test_percent_text_is_converted_to_a_fraction(tmp_path):
     assert v.kpis.loc[0, ["target", "red_threshold"]].tolist() == [0.42, 0.38]
 
 
-def test_whole_number_in_a_percent_kpi_is_a_warning_not_a_conversion(tmp_path):
-    """`42` in a % KPI warns 'probably meant 0.42' and is kept as typed, never guessed."""
+def test_whole_number_in_a_percent_kpi_is_an_error_never_a_conversion(tmp_path):
+    """`42` in a % KPI is rejected with 'probably meant 0.42': never guessed, never shown."""
     rows = _valid_rows()
     rows["kpis"][0]["2026-10"] = 42
     v = _validate(tmp_path, make_workbook(tmp_path, **rows))
-    assert _cells(v) == [("KPIs!U2", "percent-as-whole-number")]
-    assert "probably meant 0.42" in v.problems[0].message
-    assert v.files["status"].tolist() == ["accepted"]
-    value = v.actuals.query("kpi_id == 'FIN-K1' and month == '2026-10'")["value"].item()
-    assert value == 42.0
+    assert _cells(v, "error") == [("KPIs!U2", "percent-as-whole-number")]
+    (prob,) = [p for p in v.problems if p.code == "percent-as-whole-number"]
+    assert "probably meant 0.42" in prob.message
+    assert prob.hint == "Type 42% or 0.42 for forty-two per cent."
+    assert v.files["status"].tolist() == ["rejected"]
+    assert v.actuals.empty
 
 
 def test_thousands_separators_and_bracketed_negatives_are_numbers(tmp_path):
@@ -249,10 +250,12 @@ def test_missing_department_is_reported_and_others_still_accepted(tmp_path):
 
 
 def test_ids_must_be_unique_across_the_organisation(tmp_path):
-    """OPS reusing FIN's KPI ID rejects both files with the other place named."""
-    fin = make_workbook(tmp_path, **_valid_rows())
+    """Two departments defining one unprefixed ID: both files rejected, each place named."""
+    fin_rows = _valid_rows()
+    fin_rows["kpis"][0]["KPI ID"] = "K-SHARED"
+    fin = make_workbook(tmp_path, **fin_rows)
     ops_rows = _valid_rows("OPS")
-    ops_rows["kpis"][0]["KPI ID"] = "FIN-K1"
+    ops_rows["kpis"][0]["KPI ID"] = "K-SHARED"
     ops = make_workbook(tmp_path, "OPS", **ops_rows)
     v = _validate(tmp_path, fin, ops)
     dups = [p for p in v.problems if p.code == "duplicate-id"]
@@ -261,6 +264,27 @@ def test_ids_must_be_unique_across_the_organisation(tmp_path):
         ("OPS-2026-10.xlsx", "KPIs!A2"),
     ]
     assert "FIN-2026-10.xlsx row 2; OPS-2026-10.xlsx row 2" in dups[0].message
+
+
+def test_an_id_of_another_department_rejects_only_the_borrower(tmp_path):
+    """OPS defining FIN's KPI ID is the mistake of OPS's file: FIN stays accepted."""
+    fin = make_workbook(tmp_path, **_valid_rows())
+    ops_rows = _valid_rows("OPS")
+    ops_rows["kpis"][0]["KPI ID"] = "FIN-K1"
+    ops = make_workbook(tmp_path, "OPS", **ops_rows)
+    v = _validate(tmp_path, fin, ops)
+    assert _cells(v, "error") == [("KPIs!A2", "foreign-ids")]
+    (prob,) = [p for p in v.problems if p.code == "foreign-ids"]
+    assert prob.file == "OPS-2026-10.xlsx"
+    assert prob.message == (
+        "Department ID says OPS, but the workbook's IDs belong to Finance (FIN): FIN-K1. "
+        "It looks like a copy of Finance (FIN)'s workbook."
+    )
+    assert dict(zip(v.files["file"], v.files["status"], strict=True)) == {
+        "FIN-2026-10.xlsx": "accepted",
+        "OPS-2026-10.xlsx": "rejected",
+    }
+    assert (v.missing, v.rejected) == (("CORP", "OPS"), ("OPS",))
 
 
 def test_submission_sheet_checks(tmp_path):
@@ -277,11 +301,23 @@ def test_submission_sheet_checks(tmp_path):
     assert v.files["status"].tolist() == ["rejected"]
 
 
-def test_workbook_for_another_period_is_reported(tmp_path):
-    """A department whose only file is for September is told its period is wrong."""
+def test_workbook_for_another_period_is_ignored_not_rejected(tmp_path):
+    """Last month's file left in the inbox is ignored for this month: FIN is missing."""
     path = make_workbook(tmp_path, period="2026-09", **_valid_rows())
     v = _validate(tmp_path, path)
-    assert _cells(v) == [("Submission!B2", "wrong-period")]
+    assert _cells(v) == []
+    assert v.files["status"].tolist() == ["other period"]
+    assert (v.missing, v.rejected) == (("CORP", "FIN", "OPS"), ())
+
+
+def test_workbook_for_a_month_not_yet_ended_is_rejected(tmp_path):
+    """A Period after this month is a typing slip: rejected with the reason."""
+    path = make_workbook(tmp_path, submission={"Period (YYYY-MM)": "2027-01"}, **_valid_rows())
+    config = make_config(tmp_path)
+    v = validate([read_workbook(path)], config, PERIOD, today=date(2026, 11, 15))
+    assert _cells(v) == [("Submission!B2", "future-period")]
+    assert "a month that has not ended yet (this month is 2026-11)" in v.problems[0].message
+    assert v.rejected == ("FIN",)
 
 
 def test_annotated_copy_comments_each_bad_cell_and_leaves_the_original(tmp_path):
@@ -303,7 +339,7 @@ def test_annotated_copy_comments_each_bad_cell_and_leaves_the_original(tmp_path)
     assert "Fix: Type a plain number" in sheet["H2"].comment.text
     assert sheet["H2"].fill.start_color.rgb == "FFF4B6B6"
     assert "percent-as-whole-number" in sheet["U2"].comment.text
-    assert sheet["U2"].fill.start_color.rgb == "FFFFE3A3"
+    assert sheet["U2"].fill.start_color.rgb == "FFF4B6B6"
     assert sheet["H3"].comment is None
 
 

@@ -11,6 +11,7 @@ import jinja2
 
 from pipeline.atomic import write_text
 from pipeline.config import Config
+from pipeline.standing import State, counts, standings
 from pipeline.validate import Validated
 from pipeline.vocabulary import FileStatus
 
@@ -31,7 +32,7 @@ _ENV = jinja2.Environment(
 def validation_summary(
     validated: Validated, ignored: list[tuple[Path, str]], config: Config
 ) -> dict[str, Any]:
-    """Plain data: per file, its status and problems; plus missing departments."""
+    """Plain data: each department's standing, each file's status and problems."""
     by_file: dict[str, list[dict]] = {}
     for prob in validated.problems:
         by_file.setdefault(prob.file, []).append(prob.as_dict())
@@ -49,15 +50,33 @@ def validation_summary(
                 "problems": by_file.get(row["file"], []),
             }
         )
-    counts = Counter(f["status"] for f in files)
+    counted = Counter(f["status"] for f in files)
+    found = standings(validated, config)
     return {
         "organisation": config.organisation.name,
         "period": validated.period,
         "summary": {
             "files": len(files),
-            **{status.value: counts.get(status, 0) for status in COUNTED},
-            "missing_departments": list(validated.missing),
+            **{status.value: counted.get(status, 0) for status in COUNTED},
+            "departments": counts(found),
+            "missing_departments": [s.department_id for s in found if s.state == State.MISSING],
+            "rejected_departments": [s.department_id for s in found if s.state == State.REJECTED],
+            "stale_departments": [s.department_id for s in found if s.stale_as_of],
         },
+        "departments": [
+            {
+                "department_id": s.department_id,
+                "department": s.department,
+                "state": s.state,
+                "file": s.file,
+                "prepared_by": s.prepared_by,
+                "submitted_on": s.submitted_on.isoformat() if s.submitted_on else None,
+                "reason": s.reason,
+                "stale_as_of": s.stale_as_of,
+                "other_files": list(s.other_files),
+            }
+            for s in found
+        ],
         "files": files,
         "organisation_problems": by_file.get("", []),
         "ignored": [{"file": p.name, "reason": reason} for p, reason in ignored],

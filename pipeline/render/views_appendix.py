@@ -21,6 +21,7 @@ from pipeline.render.format import (
     status_view,
 )
 from pipeline.score import Scored
+from pipeline.standing import State, counts, standings
 from pipeline.validate import Validated
 from pipeline.vocabulary import ORG, FileStatus, is_blank
 
@@ -180,29 +181,35 @@ def submissions_view(
     names: Mapping[str, str],
     stale: Sequence[StaleDepartment],
 ) -> SubmissionsView:
-    subs = records(validated.submissions)
     files = records(validated.files)
     errors: dict[str, list[Problem]] = {}
     for p in validated.problems:
         if p.severity == ERROR:
             errors.setdefault(p.file, []).append(p)
-    rejected: list[RejectedView] = []
-    for f in files:
-        if f["status"] != FileStatus.REJECTED:
-            continue
-        dept = fmt_text(f["department_id"])
-        problems = errors.get(f["file"], [])
-        rejected.append(
-            RejectedView(
-                department_id=dept,
-                department=names.get(dept, dept) or "Unknown department",
-                file=fmt_text(f["file"]),
-                errors=int(f["errors"] or 0),
-                reason=problems[0].message if problems else "The workbook has errors.",
-                problems=tuple(problem_view(p) for p in problems),
-            )
+    found = standings(validated, config)
+    tally = counts(found)
+
+    def rejected_view(dept: str, name: str, file: str, n_errors: int) -> RejectedView:
+        problems = errors.get(file, [])
+        return RejectedView(
+            department_id=dept,
+            department=name,
+            file=file,
+            errors=n_errors,
+            reason=problems[0].message if problems else "The workbook has errors.",
+            problems=tuple(problem_view(p) for p in problems),
         )
-    rejected_depts = {r.department_id for r in rejected}
+
+    rejected = [
+        rejected_view(s.department_id, s.department, s.file, s.errors)
+        for s in found
+        if s.state == State.REJECTED
+    ]
+    rejected += [  # files no configured department claims: someone still has to hear of it
+        rejected_view("", "Unknown department", fmt_text(f["file"]), int(f["errors"] or 0))
+        for f in files
+        if f["status"] == FileStatus.REJECTED and not fmt_text(f["department_id"])
+    ]
     stale_views = [
         StaleView(
             department=names.get(s.department_id, s.department_id),
@@ -225,18 +232,16 @@ def submissions_view(
         if f["status"] == FileStatus.OTHER_PERIOD
     ]
     missing = [
-        MissingView(department_id=d, department=names.get(d, d))
-        for d in validated.missing
-        if d not in rejected_depts
+        MissingView(
+            department_id=s.department_id, department=names.get(s.department_id, s.department)
+        )
+        for s in found
+        if s.state == State.MISSING
     ]
-    configured = [d.id for d in config.departments]
-    stale_ids = {s.department_id for s in stale}
-    submitted = {s["department_id"] for s in subs}
-    received = [d for d in configured if d in submitted and d not in stale_ids]
     notes = _summary_notes(missing, rejected, stale_views, other_period)
     return SubmissionsView(
-        expected=len(configured),
-        received=len(received),
+        expected=tally["expected"],
+        received=tally["accepted"],
         missing=tuple(missing),
         rejected=tuple(rejected),
         stale=tuple(stale_views),
