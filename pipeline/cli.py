@@ -218,7 +218,9 @@ def _print_headline(summary: dict[str, Any], period_reason: str) -> None:
         for p in f["problems"]
         if p["severity"] == "warning"
     ]
-    warnings += [p for p in summary["organisation_problems"] if p["code"] != "missing-submission"]
+    # Missing and stale departments are listed above; the rest of the organisation's notes:
+    quiet = ("missing-submission", "stale-submission")
+    warnings += [p for p in summary["organisation_problems"] if p["code"] not in quiet]
     if not warnings:
         return
     per_dept = Counter(p["department"] or "organisation" for p in warnings)
@@ -228,8 +230,8 @@ def _print_headline(summary: dict[str, Any], period_reason: str) -> None:
     )
     rank = {code: i for i, code in enumerate(WARNINGS_FIRST)}
     for p in sorted(warnings, key=lambda p: rank.get(p["code"], len(rank)))[:WARNINGS_SHOWN]:
-        where = f"{p['file']} {p['cell']}".strip()
-        console.print(f"  [yellow]{p['department'] or '-'}[/] {where}: {p['message']}")
+        where = " ".join(x for x in (p["department"], p["file"], p["cell"]) if x)
+        console.print(f"  [yellow]{where or 'organisation'}[/]: {p['message']}")
     if len(warnings) > WARNINGS_SHOWN:
         console.print(f"  ... and {len(warnings) - WARNINGS_SHOWN} more in the validation report")
 

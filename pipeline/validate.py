@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -356,10 +356,12 @@ class PeriodChoice:
 def choose_period(workbooks: Sequence[RawWorkbook], today: date) -> PeriodChoice:
     """The period most departments submitted for, never a month after today's.
 
-    Ties go to the newer period. With no usable Period in the inbox: the month before today.
+    Each department counts once, for the newest period it submitted (so last month's files
+    left in the inbox do not outvote this month's); ties go to the newer period. With no
+    usable Period in the inbox: the month before today.
     """
     this_month = _month(today)
-    departments: dict[str, set[str]] = defaultdict(set)
+    newest: dict[str, str] = {}
     future: set[str] = set()
     for raw in workbooks:
         value, _ = raw.submission.get(SubmissionField.PERIOD, (None, ""))
@@ -370,18 +372,19 @@ def choose_period(workbooks: Sequence[RawWorkbook], today: date) -> PeriodChoice
         if period > this_month:
             future.add(period)
             continue
-        departments[period].add((dept or raw.path.name).upper())
+        key = (dept or raw.path.name).upper()
+        newest[key] = max(newest.get(key, period), period)
     ignored = f"; ignored future period(s) {', '.join(sorted(future))}" if future else ""
-    if not departments:
+    if not newest:
         year, month = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
         return PeriodChoice(
             f"{year:04d}-{month:02d}", f"no workbook names a usable period: last month{ignored}"
         )
-    period = max(departments, key=lambda p: (len(departments[p]), p))
-    n = len(departments[period])
-    others = len(departments) - 1
+    votes = Counter(newest.values())
+    period = max(votes, key=lambda p: (votes[p], p))
+    n, behind = votes[period], sum(v for p, v in votes.items() if p != period)
     reason = f"the period most departments submitted for ({n} department{'s' * (n != 1)}"
-    reason += f"; {others} other period{'s' * (others != 1)} in the inbox" if others else ""
+    reason += f"; {behind} still on another period" if behind else ""
     return PeriodChoice(period, reason + ")" + ignored)
 
 

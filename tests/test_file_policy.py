@@ -136,7 +136,8 @@ def test_references_to_a_late_strategy_office_are_warnings_naming_the_cause(tmp_
 
 
 def test_the_default_period_is_the_one_most_departments_submitted_for(tmp_path):
-    """Two departments in October, one stray file in November and one dated 2027: October."""
+    """FIN in October, OPS in October and November (its newest counts), a 2027 stray: a tie
+    of one department each goes to the newer period, November; 2027 is never chosen."""
     paths = [
         make_workbook(tmp_path, "FIN", filename="a.xlsx", **_rows()),
         make_workbook(tmp_path, "OPS", filename="b.xlsx", **_rows("OPS")),
@@ -157,9 +158,9 @@ def test_the_default_period_is_the_one_most_departments_submitted_for(tmp_path):
     ]
     intake = Intake(workbooks=[read_workbook(p) for p in paths])
     choice = default_period(intake, today=TODAY)
-    assert choice.period == "2026-10"
+    assert choice.period == "2026-11"
     assert choice.reason == (
-        "the period most departments submitted for (2 departments; 1 other period in the "
-        "inbox); ignored future period(s) 2027-01"
+        "the period most departments submitted for (1 department; 1 still on another "
+        "period); ignored future period(s) 2027-01"
     )
     assert default_period(Intake(), today=TODAY).period == "2026-10"  # empty inbox: last month
