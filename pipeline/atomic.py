@@ -40,3 +40,37 @@ def write_text(target: Path, text: str) -> Path:
     with replacing(target) as temp:
         temp.write_text(text, encoding="utf-8")
     return target
+
+
+class RunInProgress(Exception):
+    """Another run holds the lock on this configuration's archive."""
+
+
+@contextmanager
+def exclusive(lock_path: Path) -> Iterator[None]:
+    """Hold an exclusive lock for the duration of a run; raise RunInProgress if taken.
+
+    The lock is an advisory `flock` on a file that is never deleted: the kernel releases it
+    when the process ends, so a run killed at any moment never leaves a stale lock behind.
+    """
+    import fcntl
+
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise RunInProgress(
+                f"another scorecard run is using this configuration ({holder}); "
+                "try again when it has finished"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

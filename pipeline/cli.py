@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pipeline import run
+from pipeline.atomic import RunInProgress
 from pipeline.config import Config, ConfigError, load_config
 from pipeline.contract import parse_period
 from pipeline.vocabulary import FAILED_FILE_STATUSES, FileStatus
@@ -282,12 +283,58 @@ def report(config_path: str, period: str | None, out: Path | None) -> None:
     sys.exit(_exit_code(result.checked))
 
 
-@main.command(help="List every file the ledger has seen, newest period first.")
+@main.command(help="The chase list: every department's state for the period, who sent what.")
 @config_option
-def status(config_path: str) -> None:
+@period_option
+@click.option("--json", "as_json", is_flag=True, help="Print the chase list as JSON on stdout.")
+@click.option("--history", is_flag=True, help="List every file the ledger has seen instead.")
+def status(config_path: str, period: str | None, as_json: bool, history: bool) -> None:
+    config = _config(config_path)
+    if history:
+        _print_history(config)
+        return
+    with _progress() as on_step:
+        assessed = _guard(
+            lambda: run.assess(config, _period(period), on_step), _log_dir(config, None)
+        )
+    summary = run.status_summary(assessed)
+    if as_json:
+        click.echo(json.dumps(summary, indent=2, default=str))
+        return
+    d = summary["counts"]
+    console.print(
+        f"[bold]{summary['organisation']} - {summary['period']}[/]\n"
+        f"Period: {summary['period_reason']}\n"
+        f"Departments: {d['accepted']} accepted, {d['rejected']} rejected, "
+        f"{d['missing']} missing of {d['expected']}"
+        + (f"; {d['stale']} shown from earlier data" if d["stale"] else "")
+    )
+    table = Table()
+    for col in ("Department", "State", "File", "Prepared by", "Submitted on", "Why / note"):
+        table.add_column(col, overflow="fold")
+    colours = {"accepted": "green", "rejected": "red", "missing": "yellow"}
+    for dept in summary["departments"]:
+        notes = [dept["reason"].rstrip(".")] if dept["reason"] else []
+        if dept["stale_as_of"]:
+            notes.append(f"shown from {dept['stale_as_of']}")
+        if dept["other_files"]:
+            notes.append("also: " + ", ".join(dept["other_files"]))
+        table.add_row(
+            f"{dept['department']} ({dept['department_id']})",
+            f"[{colours[dept['state']]}]{dept['state']}[/]",
+            dept["file"],
+            dept["prepared_by"],
+            dept["submitted_on"] or "",
+            "; ".join(notes),
+        )
+    console.print(table)
+    for item in summary["ignored"]:
+        console.print(f"Passed over: {item['file']}: {item['reason']}")
+
+
+def _print_history(config: Config) -> None:
     from pipeline.inbox import ledger_rows
 
-    config = _config(config_path)
     rows = _guard(lambda: ledger_rows(config.reporting.archive), _log_dir(config, None))
     if not rows:
         console.print("No runs recorded yet: run `scorecard validate` or `scorecard report`.")
@@ -313,7 +360,7 @@ def _guard(action: Callable[[], Any], log_dir: Path) -> Any:
     clear line and exit 3, with the traceback written to `log_dir`/scorecard-error.log."""
     try:
         return action()
-    except ConfigError as exc:
+    except (ConfigError, RunInProgress) as exc:
         raise UsageError(str(exc)) from None
     except Exception as exc:
         where = _write_traceback(log_dir)

@@ -1,6 +1,12 @@
 """Find the workbooks users dropped, and archive accepted ones with a ledger of every file seen.
 
 Nothing here modifies or deletes a file in the inbox: files are only read and copied.
+
+The ledger (`archive/ledger.sqlite`) has two tables: `files`, one row per file seen per
+report period, and `accepted_values`, the monthly actuals of every accepted file (value
+NULL for a blank month), so what an earlier pack used can still be compared after its file
+has left the inbox (`pipeline.restate`). Both are created if missing, so an older ledger
+keeps working; files accepted before `accepted_values` existed simply have no values.
 """
 
 from __future__ import annotations
@@ -9,14 +15,19 @@ import json
 import shutil
 import sqlite3
 from collections.abc import Iterable
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from pipeline.atomic import replacing
 from pipeline.config import ConfigError
 from pipeline.problems import Problem
-from pipeline.vocabulary import FileStatus
+from pipeline.vocabulary import FileStatus, is_blank
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 # Spreadsheet files we can name but not read: reported as rejected, never silently skipped.
@@ -74,6 +85,17 @@ CREATE TABLE IF NOT EXISTS files (
     PRIMARY KEY (sha256, file, report_period)
 )
 """
+VALUES_SCHEMA = """
+CREATE TABLE IF NOT EXISTS accepted_values (
+    sha256 TEXT NOT NULL,
+    department_id TEXT NOT NULL,
+    period TEXT NOT NULL,
+    kpi_id TEXT NOT NULL,
+    month TEXT NOT NULL,
+    value REAL,
+    PRIMARY KEY (sha256, department_id, kpi_id, month)
+)
+"""
 
 
 def archive_and_record(
@@ -82,9 +104,16 @@ def archive_and_record(
     files: Iterable[dict],
     problems: Iterable[Problem],
     report_period: str,
+    actuals: pd.DataFrame | None = None,
 ) -> Path:
-    """Copy accepted workbooks to `archive/<sha256>.xlsx` and upsert every file in the ledger."""
+    """Copy accepted workbooks to `archive/<sha256>.xlsx` and upsert every file in the ledger.
+
+    With `actuals` (the validated long-form frame), each accepted file's monthly values are
+    recorded too, in the same transaction: the rows of its department. (A department shown
+    stale has no accepted file this period, so its old rows are never recorded as new.)
+    """
     archive.mkdir(parents=True, exist_ok=True)
+    files = list(files)
     by_file: dict[str, list[dict]] = {}
     for prob in problems:
         by_file.setdefault(prob.file, []).append(prob.as_dict())
@@ -92,6 +121,7 @@ def archive_and_record(
     now = datetime.now(UTC).isoformat(timespec="seconds")
     with sqlite3.connect(ledger) as db:
         db.execute(LEDGER_SCHEMA)
+        db.execute(VALUES_SCHEMA)
         for row in files:
             if row["status"] == FileStatus.ACCEPTED:
                 target = archive / f"{row['sha256']}.xlsx"
@@ -113,7 +143,37 @@ def archive_and_record(
                     report_period,
                 ),
             )
+        if actuals is not None:
+            _record_values(db, files, actuals, report_period)
     return ledger
+
+
+def _record_values(
+    db: sqlite3.Connection, files: list[dict], actuals: pd.DataFrame, report_period: str
+) -> None:
+    """Replace the accepted values of each accepted file with this run's actuals."""
+    accepted = [
+        r for r in files if r["status"] == FileStatus.ACCEPTED and not is_blank(r["department_id"])
+    ]
+    if not accepted:
+        return
+    by_dept: dict[str, list[tuple[str, str, Any]]] = {}
+    for dept, kpi_id, month, value in zip(
+        actuals["department_id"], actuals["kpi_id"], actuals["month"], actuals["value"], strict=True
+    ):
+        by_dept.setdefault(str(dept), []).append(
+            (str(kpi_id), str(month), None if is_blank(value) else float(value))
+        )
+    for row in accepted:
+        dept = str(row["department_id"])
+        db.execute("DELETE FROM accepted_values WHERE sha256 = ?", (row["sha256"],))
+        db.executemany(
+            "INSERT OR REPLACE INTO accepted_values VALUES (?,?,?,?,?,?)",
+            [
+                (row["sha256"], dept, row["period"] or report_period, kpi_id, month, value)
+                for kpi_id, month, value in by_dept.get(dept, [])
+            ],
+        )
 
 
 def ledger_rows(archive: Path) -> list[dict]:
@@ -124,4 +184,47 @@ def ledger_rows(archive: Path) -> list[dict]:
     with sqlite3.connect(ledger) as db:
         db.row_factory = sqlite3.Row
         rows = db.execute("SELECT * FROM files ORDER BY report_period DESC, file").fetchall()
+    return [dict(r) for r in rows]
+
+
+def last_accepted_before(archive: Path, department_id: str, period: str) -> dict | None:
+    """The department's most recent accepted file for a period before `period`, or None.
+
+    The ledger row with the greatest period < `period`; ties go to the later `seen_at`,
+    then to the row written last.
+    """
+    ledger = archive / "ledger.sqlite"
+    if not ledger.exists():
+        return None
+    with closing(sqlite3.connect(ledger)) as db:
+        db.row_factory = sqlite3.Row
+        row = db.execute(
+            "SELECT * FROM files WHERE department_id = ? AND status = ? AND period IS NOT NULL"
+            " AND period != '' AND period < ? ORDER BY period DESC, seen_at DESC, rowid DESC"
+            " LIMIT 1",
+            (department_id, str(FileStatus.ACCEPTED), period),
+        ).fetchone()
+    return dict(row) if row is not None else None
+
+
+def accepted_values(archive: Path, department_id: str, sha256: str) -> list[dict]:
+    """The recorded monthly actuals of one accepted file: kpi_id, month, value (None = blank).
+
+    Empty when the ledger holds none (e.g. the file was accepted before values were kept).
+    """
+    ledger = archive / "ledger.sqlite"
+    if not ledger.exists():
+        return []
+    with closing(sqlite3.connect(ledger)) as db:
+        db.row_factory = sqlite3.Row
+        known = db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'accepted_values'"
+        ).fetchone()
+        if known is None:  # a ledger written before values were kept
+            return []
+        rows = db.execute(
+            "SELECT * FROM accepted_values WHERE department_id = ? AND sha256 = ?"
+            " ORDER BY kpi_id, month",
+            (department_id, sha256),
+        ).fetchall()
     return [dict(r) for r in rows]

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import time
+import zipfile
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from pipeline import contract
 from pipeline.advice import advise
+from pipeline.atomic import exclusive
 from pipeline.config import Config
 from pipeline.fallback import corporate_map, find_fallbacks, with_stale
 from pipeline.feedback import write_feedback
-from pipeline.inbox import archive_and_record, discover
+from pipeline.inbox import accepted_values, archive_and_record, discover, last_accepted_before
 from pipeline.read import RawWorkbook, UnreadableWorkbook, file_sha256, read_workbook
 from pipeline.render.databook import write_databook
 from pipeline.render.pack import write_pack
@@ -20,6 +24,7 @@ from pipeline.render.validation import (
     validation_summary as summarise_validation,
 )
 from pipeline.render.validation import write_validation_html, write_validation_json
+from pipeline.restate import PreviousSubmission, restatements
 from pipeline.score import Scored, score
 from pipeline.validate import PeriodChoice, Unreadable, Validated, choose_period, validate
 
@@ -62,11 +67,41 @@ def read_inbox(config: Config, on_step: StepCallback = _quiet) -> Intake:
     total = len(found.workbooks)
     for done, path in enumerate(found.workbooks, start=1):
         on_step(f"Reading {path.name}", done, total)
+        before = _signature(path)
         try:
-            intake.workbooks.append(read_workbook(path))
+            raw = read_workbook(path)
         except UnreadableWorkbook as exc:
-            intake.unreadable.append(Unreadable(path, file_sha256(path), exc.code, exc.fields))
+            arriving = _still_arriving(path, before)
+            if arriving:
+                intake.ignored.append((path, arriving))
+            else:
+                intake.unreadable.append(Unreadable(path, file_sha256(path), exc.code, exc.fields))
+            continue
+        if _signature(path) != before:
+            intake.ignored.append((path, CHANGING))
+        else:
+            intake.workbooks.append(raw)
     return intake
+
+
+CHANGING = "still being copied (it changed while being read); it will be read next run"
+INCOMPLETE = "still being copied (not a whole file yet); it will be read next run"
+ARRIVING_SECONDS = 60  # an unreadable file this fresh is probably still being copied
+
+
+def _signature(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns
+
+
+def _still_arriving(path: Path, before: tuple[int, int]) -> str:
+    """Why an unreadable file is probably still being copied; "" when it is just broken."""
+    if _signature(path) != before:
+        return CHANGING
+    fresh = time.time() - path.stat().st_mtime < ARRIVING_SECONDS
+    with path.open("rb") as handle:
+        zipped = handle.read(2) == b"PK"
+    return INCOMPLETE if fresh and zipped and not zipfile.is_zipfile(path) else ""
 
 
 def default_period(intake: Intake, today: date | None = None) -> PeriodChoice:
@@ -84,7 +119,31 @@ def check(
     out: Path | None = None,
     on_step: StepCallback = _quiet,
 ) -> ValidationOutputs:
-    """Read and validate the inbox; write the validation report and feedback copies."""
+    """Read and validate the inbox; write the validation report and feedback copies.
+
+    One run at a time per configuration (a lock in the archive folder): two analysts
+    pressing `make report` together get a clear message, not a mixed-up ledger.
+    """
+    with _one_run_at_a_time(config):
+        return _check(config, period, out, on_step)
+
+
+def _one_run_at_a_time(config: Config) -> AbstractContextManager[None]:
+    return exclusive(config.reporting.archive / ".scorecard.lock")
+
+
+@dataclass
+class Assessed:
+    """The inbox read and validated for a period, with stale stand-ins: nothing written."""
+
+    config: Config
+    intake: Intake
+    validated: Validated
+    period_reason: str
+
+
+def assess(config: Config, period: str | None = None, on_step: StepCallback = _quiet) -> Assessed:
+    """Read and validate the inbox without writing anything (the `status` chase list)."""
     intake = read_inbox(config, on_step)
     reason = "given with --period"
     if period is None:
@@ -100,6 +159,15 @@ def check(
         )
     validated = with_stale(validated, find_fallbacks(config, validated, corporate))
     on_step("Validating", 1, 1)
+    return Assessed(config, intake, validated, reason)
+
+
+def _check(
+    config: Config, period: str | None, out: Path | None, on_step: StepCallback
+) -> ValidationOutputs:
+    assessed = assess(config, period, on_step)
+    intake, validated, reason = assessed.intake, assessed.validated, assessed.period_reason
+    period = validated.period
     target = output_dir(config, period, out)
     feedback = []
     by_file: dict[str, list] = {}
@@ -123,8 +191,22 @@ def check(
         validated.files.to_dict("records"),
         validated.problems,
         period,
+        validated.actuals,
     )
     return ValidationOutputs(config, validated, intake, json_path, html_path, feedback, reason)
+
+
+def status_summary(assessed: Assessed) -> dict:
+    """The chase list as plain data (what `status --json` prints)."""
+    summary = summarise_validation(assessed.validated, assessed.intake.ignored, assessed.config)
+    return {
+        "organisation": summary["organisation"],
+        "period": summary["period"],
+        "period_reason": assessed.period_reason,
+        "counts": summary["summary"]["departments"],
+        "departments": summary["departments"],
+        "ignored": summary["ignored"],
+    }
 
 
 def validation_summary(outputs: ValidationOutputs) -> dict:
@@ -149,14 +231,43 @@ def score_inbox(
     on_step: StepCallback = _quiet,
 ) -> ReportOutputs:
     """Validate, score, and write the data book (the analyst's Excel twin of the pack)."""
-    checked = check(config, period, out, on_step)
+    with _one_run_at_a_time(config):
+        return _score_inbox(config, period, out, on_step)
+
+
+def _score_inbox(
+    config: Config, period: str | None, out: Path | None, on_step: StepCallback
+) -> ReportOutputs:
+    checked = _check(config, period, out, on_step)
     validated = checked.validated
     on_step("Scoring", 0, 1)
     scored = score(validated, config)
     scored.advice = advise(validated, scored)
+    scored.restatements = restatements(validated, previous_submissions(config, validated))
     target = output_dir(config, validated.period, out)
     databook = write_databook(scored, target / f"scorecard-{validated.period}.xlsx")
     return ReportOutputs(checked, scored, databook)
+
+
+def previous_submissions(config: Config, validated: Validated) -> dict[str, PreviousSubmission]:
+    """Each department's last accepted submission for an earlier period, from the ledger.
+
+    Departments whose previous file has no recorded values (accepted before the ledger
+    kept them) are left out: nothing is compared rather than everything "restated".
+    """
+    archive = config.reporting.archive
+    found = {}
+    for dept in sorted(set(validated.actuals["department_id"])):
+        row = last_accepted_before(archive, dept, validated.period)
+        values = accepted_values(archive, dept, row["sha256"]) if row else []
+        if row and values:
+            found[dept] = PreviousSubmission(
+                file=row["file"],
+                period=row["period"],
+                sha256=row["sha256"],
+                values={(v["kpi_id"], v["month"]): v["value"] for v in values},
+            )
+    return found
 
 
 def build_report(
@@ -166,9 +277,11 @@ def build_report(
     on_step: StepCallback = _quiet,
 ) -> ReportOutputs:
     """The whole flow: the board pack (PDF + HTML), the data book and validation results."""
-    result = score_inbox(config, period, out, on_step)
-    validated = result.checked.validated
-    on_step("Rendering the board pack", 0, 1)
-    paths = write_pack(result.scored, validated, config, output_dir(config, validated.period, out))
+    with _one_run_at_a_time(config):
+        result = _score_inbox(config, period, out, on_step)
+        validated = result.checked.validated
+        on_step("Rendering the board pack", 0, 1)
+        target = output_dir(config, validated.period, out)
+        paths = write_pack(result.scored, validated, config, target)
     result.pdf, result.html, result.pages = paths.pdf, paths.html, paths.pages
     return result

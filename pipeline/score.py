@@ -139,6 +139,9 @@ class Scored:
       "okr-objective" / "okr-department"), department_id, id, name, formula, score, status
     - advice: goal-quality warnings. pipeline.advice and pipeline.score are independent
       layers, so the caller fills it: `scored.advice = advise(validated, scored)`
+    - restatements: past months this period's workbooks changed since the last pack
+      (`pipeline.restate`; the caller fills it like advice): department_id, kpi_id, kpi,
+      month, old, new (NaN = blank), old_file, old_period
     """
 
     period: str
@@ -154,6 +157,7 @@ class Scored:
     attention: pd.DataFrame
     calculations: pd.DataFrame
     advice: list[Problem] = field(default_factory=list)
+    restatements: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 # --- column orders (so empty frames still have every column) ------------------------------

@@ -40,7 +40,7 @@ class Standing:
     reason: str  # the first error of the rejected file; "" otherwise
     errors: int  # errors in that file
     stale_as_of: str  # the period shown instead, when shown stale; "" otherwise
-    other_files: tuple[str, ...]  # this department's files not used this period
+    other_files: tuple[str, ...]  # its other files for this period (rejected, superseded)
 
 
 def standings(validated: Validated, config: Config) -> list[Standing]:
@@ -83,7 +83,11 @@ def standings(validated: Validated, config: Config) -> list[Standing]:
                 reason=reason,
                 errors=errors,
                 stale_as_of=stale.get(dept.id, "") if state != State.ACCEPTED else "",
-                other_files=tuple(f["file"] for f in own if f["file"] != file),
+                other_files=tuple(
+                    f["file"]
+                    for f in own
+                    if f["file"] != file and f["status"] != FileStatus.OTHER_PERIOD
+                ),
             )
         )
     return out

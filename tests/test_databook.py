@@ -24,6 +24,7 @@ SHEETS = [
     "Attention",
     "Advice",
     "Calculations",
+    "Restatements",
 ]
 FORMULA_TEXT = '=HYPERLINK("http://evil.example/x","click me")'
 

@@ -164,3 +164,44 @@ def test_the_default_period_is_the_one_most_departments_submitted_for(tmp_path):
         "period); ignored future period(s) 2027-01"
     )
     assert default_period(Intake(), today=TODAY).period == "2026-10"  # empty inbox: last month
+
+
+def test_a_file_still_being_copied_is_skipped_this_run_and_read_the_next(tmp_path):
+    """A fresh zip without its end is passed over with a note; once old, it is unreadable."""
+    from pipeline.run import check
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    make_workbook(inbox, **_rows())
+    whole = make_workbook(tmp_path, "OPS", **_rows("OPS")).read_bytes()
+    (inbox / "OPS-2026-10.xlsx").write_bytes(whole[: len(whole) // 2])
+    outputs = check(make_config(tmp_path), PERIOD)
+    assert [(p.name, why) for p, why in outputs.intake.ignored] == [
+        ("OPS-2026-10.xlsx", "still being copied (not a whole file yet); it will be read next run"),
+    ]  # fmt: skip
+    assert outputs.validated.files["file"].tolist() == ["FIN-2026-10.xlsx"]
+    os.utime(inbox / "OPS-2026-10.xlsx", (1_700_000_000, 1_700_000_000))
+    outputs = check(make_config(tmp_path), PERIOD)
+    assert dict(zip(outputs.validated.files["file"], outputs.validated.files["status"],
+                    strict=True))["OPS-2026-10.xlsx"] == "unreadable"  # fmt: skip
+
+
+def test_two_runs_at_once_are_refused_with_a_clear_message(tmp_path):
+    """The second run on one configuration stops (exit 2) instead of racing the ledger."""
+    from click.testing import CliRunner
+
+    from pipeline.atomic import exclusive
+    from pipeline.cli import main
+
+    (tmp_path / "inbox").mkdir()
+    (tmp_path / "scorecard.toml").write_text(
+        '[organisation]\nname = "Test Org"\n\n[[departments]]\nid = "FIN"\nname = "Finance"\n'
+    )
+    with exclusive(tmp_path / "archive" / ".scorecard.lock"):
+        result = CliRunner().invoke(
+            main, ["validate", "--config", str(tmp_path / "scorecard.toml")]
+        )
+    assert result.exit_code == 2
+    assert "another scorecard run is using this configuration (pid " in result.output
+    again = CliRunner().invoke(main, ["validate", "--config", str(tmp_path / "scorecard.toml")])
+    assert again.exit_code == 0, again.output  # the lock goes with the run that held it

@@ -147,16 +147,45 @@ def test_november_a_bad_month_removes_no_good_department(shared: Path) -> None:
     for dept in ("Group strategy office", "Engineering", "People", "IT"):
         assert f"{dept}: October 2026" in pack  # shown stale, never silently dropped
     assert "4,200" not in pack and "4200" not in pack  # 42 typed for 42 % never reaches the board
+    assert "Group strategy office : no workbook received. Showing October 2026." in pack
+
+    chase = CliRunner().invoke(
+        main, ["status", "--config", str(shared / "scorecard.toml"), "--json"]
+    )
+    assert chase.exit_code == 0, chase.output
+    listed = json.loads(chase.output)
+    assert listed["period"] == period  # the same default as the report
+    assert listed["counts"] == data["summary"]["departments"]
+    fin = next(d for d in listed["departments"] if d["department_id"] == "FIN")
+    assert (fin["file"], fin["other_files"]) == (
+        "FIN-2026-11.xlsx", ["FIN-2026-11-from-sales.xlsx", "FIN-2026-11-v2.xlsx"]
+    )  # fmt: skip
     assert pack.count("No workbook for November 2026 was accepted; the figures below") == 4
 
 
 def test_december_everything_fixed(shared: Path) -> None:
-    """Every department back, nothing stale, November's and October's files still lying there."""
+    """Every department back, nothing stale, old files still there; OPS restates September."""
+    config = load_config(shared / "scorecard.toml")
+    dec = demo_content(config, "2026-12")
+    ops_kpis = [dict(k) for k in dec["OPS"].kpis]
+    old = ops_kpis[0]["2026-09"]
+    ops_kpis[0]["2026-09"] = old + 1000
     for dept in ALL:
-        _drop(shared, "2026-12", dept)
+        content = replace(dec[dept], kpis=ops_kpis) if dept == "OPS" else None
+        _drop(shared, "2026-12", dept, content=content)
     code, out = _report(shared, "--period", "2026-12")
     assert code == 0, out
     assert "Departments: 10 accepted, 0 rejected, 0 missing of 10" in out
     data = _json(shared, "2026-12")
     assert set(_states(data).values()) == {"accepted"}
     assert sum(f["status"] == "other period" for f in data["files"]) == 10 + 10
+    pack = _pack_text(shared, "2026-12")
+    # OPS's September, and the October blanks IT and PPL fill in now (the demo's planted
+    # No-data months); November, which CORP, ENG, PPL and IT never reported, is late, not
+    # restated.
+    assert "Restated since the last pack (3)" in pack
+    assert (
+        "Operations Manufacturing cost per unit OPS-K01 September 2026 EUR 41.61 → EUR 1,042 "
+        "November 2026"
+    ) in pack
+    assert "IT Backup restore tests passed IT-K10 October 2026 blank → 100.0%" in pack

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import shutil
 import subprocess
 from datetime import date, datetime
@@ -349,6 +350,7 @@ def test_unreadable_file_is_rejected_and_the_rest_still_reported(tmp_path):
     inbox.mkdir()
     make_workbook(inbox, **_valid_rows())
     (inbox / "broken.xlsx").write_bytes(b"PK\x03\x04 this is not really a zip")
+    os.utime(inbox / "broken.xlsx", (1_700_000_000, 1_700_000_000))  # not still arriving
     (inbox / "~$FIN-2026-10.xlsx").write_bytes(b"lock")
     (inbox / "old.xls").write_bytes(b"\xd0\xcf\x11\xe0" + b"\x00" * 100)
     outputs = check(make_config(tmp_path), PERIOD)

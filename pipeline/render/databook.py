@@ -2,7 +2,9 @@
 
 One sheet per scored table, header row bold, frozen and filtered; scores as percentages.
 Text from submitted workbooks is written as text: a value such as `=HYPERLINK(...)` can
-never become a formula (the cell is a string with Excel's quote prefix).
+never become a formula (the cell is a string with Excel's quote prefix). The Restatements
+sheet (past months changed since the last pack) shows old and new at full precision
+(Excel's General format); a blank month is an empty cell, never 0.
 """
 
 from __future__ import annotations
@@ -20,10 +22,12 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from pipeline.atomic import replacing
+from pipeline.restate import RESTATEMENT_COLUMNS
 from pipeline.score import Scored
 
 PERCENT = "0.0%"
 NUMBER = "#,##0.##"
+FULL = "General"  # every digit the cell holds
 MAX_WIDTH, MIN_WIDTH = 60, 8
 # A leading character that makes Excel (or LibreOffice) read text as a formula.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -39,6 +43,8 @@ PERCENT_COLUMNS = frozenset(
         "variance_pct",
     }
 )
+# Columns shown at full precision: a restatement may be smaller than NUMBER's two decimals.
+FULL_PRECISION_COLUMNS = frozenset({"old", "new"})
 # Columns in the unit of their row: shown as % when the row's unit is "%".
 UNIT_COLUMNS = frozenset(
     {
@@ -96,6 +102,7 @@ def write_databook(scored: Scored, path: Path) -> Path:
         ("Attention", scored.attention),
         ("Advice", advice),
         ("Calculations", scored.calculations),
+        ("Restatements", scored.restatements.reindex(columns=list(RESTATEMENT_COLUMNS))),
     )
     for title, frame in tables:
         _write_sheet(book.create_sheet(title), frame)
@@ -131,7 +138,9 @@ def _write_sheet(ws: Worksheet, frame: pd.DataFrame) -> None:
             else:
                 cell.value = plain
                 if isinstance(plain, float | int) and not isinstance(plain, bool):
-                    if name in PERCENT_COLUMNS or (percent_row and name in UNIT_COLUMNS):
+                    if name in FULL_PRECISION_COLUMNS:
+                        cell.number_format = FULL
+                    elif name in PERCENT_COLUMNS or (percent_row and name in UNIT_COLUMNS):
                         cell.number_format = PERCENT
                     else:
                         cell.number_format = NUMBER

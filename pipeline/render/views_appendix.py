@@ -1,4 +1,8 @@
-"""Validated and scored frames in, typed data-quality views out: submissions, problems, files."""
+"""Validated and scored frames in, typed data-quality views out: submissions, problems, files.
+
+Also the restated months: past months this period's workbooks changed since the last pack
+(`Scored.restatements`, see `pipeline.restate`), old -> new in the KPI's unit.
+"""
 
 from __future__ import annotations
 
@@ -15,16 +19,21 @@ from pipeline.problems import ERROR, Problem
 from pipeline.render.format import (
     StatusView,
     fmt_date,
+    fmt_number,
     fmt_score,
     fmt_text,
+    fmt_value,
     period_label,
     status_view,
+    unit_kind,
 )
+from pipeline.restate import RESTATEMENT_COLUMNS
 from pipeline.score import Scored
 from pipeline.standing import State, counts, standings
 from pipeline.validate import Validated
 from pipeline.vocabulary import ORG, FileStatus, is_blank
 
+BLANK_MONTH = "blank"  # a restated month that was (or became) blank: never shown as 0
 SUMMARY_NOTES = 5  # submission lines on the executive summary; the rest are in Appendix A
 LEVEL_TITLES = {
     "organisation": "Organisation",
@@ -151,12 +160,27 @@ class FileRow:
 
 
 @dataclass(frozen=True)
+class RestatedRow:
+    """A past month this period's workbook changed since the last pack: old -> new."""
+
+    department: str
+    kpi: str
+    kpi_id: str
+    month: str  # "September 2026"
+    old: str  # in the KPI's unit; "blank" for a blank month
+    new: str
+    old_file: str  # the earlier submission compared with
+    old_period: str  # its period, "September 2026"
+
+
+@dataclass(frozen=True)
 class AppendixView:
     errors: tuple[ProblemView, ...]
     warnings: tuple[ProblemView, ...]
     advice: tuple[AdviceView, ...]
     calculations: tuple[CalcGroup, ...]
     files: tuple[FileRow, ...]
+    restated: tuple[RestatedRow, ...]
 
 
 # --- builders --------------------------------------------------------------------------------
@@ -238,7 +262,7 @@ def submissions_view(
         for s in found
         if s.state == State.MISSING
     ]
-    notes = _summary_notes(missing, rejected, stale_views, other_period)
+    notes = _summary_notes(missing, rejected, stale_views)
     return SubmissionsView(
         expected=tally["expected"],
         received=tally["accepted"],
@@ -257,15 +281,29 @@ def _summary_notes(
     missing: Sequence[MissingView],
     rejected: Sequence[RejectedView],
     stale: Sequence[StaleView],
-    other_period: Sequence[OtherPeriodView],
 ) -> list[Note]:
     """One short line per submission problem (the caller caps them to keep one page)."""
-    notes = [Note(m.department, "no workbook received.") for m in missing]
+    # One line per department; files of other months (last month's, usually) are not news
+    # for the board: Appendix A lists them.
+    shown = {s.department: s.as_of for s in stale}
+
+    def since(department: str) -> str:
+        return f" Showing {shown[department]}." if department in shown else ""
+
+    notes = [Note(m.department, "no workbook received." + since(m.department)) for m in missing]
     for r in rejected:
         errors = f"{r.errors} error{'s' if r.errors != 1 else ''}"
-        notes.append(Note(r.department, f"rejected, {errors}; first: {_short(r.reason)}"))
-    notes += [Note(s.department, f"stale, showing {s.as_of}.") for s in stale]
-    notes += [Note(o.file, f"for period {o.period}, not this one.") for o in other_period]
+        notes.append(
+            Note(
+                r.department, f"rejected, {errors}; first: {_short(r.reason)}{since(r.department)}"
+            )
+        )
+    listed = {n.who for n in notes}
+    notes += [
+        Note(s.department, f"stale, showing {s.as_of}.")
+        for s in stale
+        if s.department not in listed
+    ]
     return notes
 
 
@@ -289,6 +327,70 @@ def _as_date(d: Any) -> date:
     if isinstance(d, date):
         return d
     return date.fromisoformat(str(d)[:10])
+
+
+def old_new(old: Any, new: Any, unit: Any) -> tuple[str, str]:
+    """Old and new in the unit as the pack shows numbers; more digits when they'd look alike.
+
+    A blank month reads "blank" (never 0). A change smaller than the pack's rounding is
+    shown with as many decimals as it takes (up to 10), so the two never read the same.
+    """
+    shown = [BLANK_MONTH if is_blank(x) else fmt_value(x, unit) for x in (old, new)]
+    if shown[0] != shown[1]:
+        return shown[0], shown[1]
+    for decimals in range(1, 11):
+        shown = [_precise(float(x), unit, decimals) for x in (old, new)]
+        if shown[0] != shown[1]:
+            break
+    return shown[0], shown[1]
+
+
+def _precise(x: float, unit: Any, decimals: int) -> str:
+    """`x` in its unit's style (prefix, suffix, % as points) with `decimals` decimals."""
+    u = fmt_text(unit).strip()
+    kind = unit_kind(u)
+    if kind == "percent":
+        return fmt_number(x * 100, decimals) + "%"
+    number = fmt_number(x, decimals)
+    if kind == "currency":
+        return f"{u} {number}"
+    if kind in ("duration", "other"):
+        return f"{number} {u}"
+    return number
+
+
+def restated_rows(scored: Scored, names: Mapping[str, str]) -> list[RestatedRow]:
+    """The restated months, in the frame's order, each value in its KPI's unit."""
+    frame = scored.restatements
+    if not len(frame):
+        return []
+    frame = frame.reindex(columns=list(RESTATEMENT_COLUMNS))
+    kpis = scored.kpis
+    units = (
+        {
+            (d, k): u
+            for d, k, u in zip(kpis["department_id"], kpis["kpi_id"], kpis["unit"], strict=True)
+        }
+        if len(kpis)
+        else {}
+    )
+    out = []
+    for r in records(frame):
+        dept, kpi_id = fmt_text(r["department_id"]), fmt_text(r["kpi_id"])
+        old, new = old_new(r["old"], r["new"], units.get((dept, kpi_id), ""))
+        out.append(
+            RestatedRow(
+                department=names.get(dept, dept),
+                kpi=fmt_text(r["kpi"]),
+                kpi_id=kpi_id,
+                month=period_label(fmt_text(r["month"])),
+                old=old,
+                new=new,
+                old_file=fmt_text(r["old_file"]),
+                old_period=period_label(fmt_text(r["old_period"])),
+            )
+        )
+    return out
 
 
 def appendix_view(
@@ -366,4 +468,5 @@ def appendix_view(
         advice=tuple(advice),
         calculations=tuple(groups),
         files=tuple(files),
+        restated=tuple(restated_rows(scored, names)),
     )
