@@ -229,12 +229,21 @@ def _print_headline(summary: dict[str, Any], period_reason: str) -> None:
         f"Warnings: {len(warnings)} in {len(per_dept)} department(s): "
         + ", ".join(f"{dept} {n}" for dept, n in per_dept.most_common())
     )
+    # The worst few, one line per kind of warning, so one cause never floods the screen.
     rank = {code: i for i, code in enumerate(WARNINGS_FIRST)}
-    for p in sorted(warnings, key=lambda p: rank.get(p["code"], len(rank)))[:WARNINGS_SHOWN]:
+    by_code: dict[str, list[dict[str, Any]]] = {}
+    for p in warnings:
+        by_code.setdefault(p["code"], []).append(p)
+    kinds = sorted(by_code.values(), key=lambda g: (rank.get(g[0]["code"], len(rank)), -len(g)))
+    for group in kinds[:WARNINGS_SHOWN]:
+        p = group[0]
         where = " ".join(x for x in (p["department"], p["file"], p["cell"]) if x)
-        console.print(f"  [yellow]{where or 'organisation'}[/]: {p['message']}")
-    if len(warnings) > WARNINGS_SHOWN:
-        console.print(f"  ... and {len(warnings) - WARNINGS_SHOWN} more in the validation report")
+        more = f" (and {len(group) - 1} more like it)" if len(group) > 1 else ""
+        console.print(f"  [yellow]{where or 'organisation'}[/]: {p['message']}{more}")
+    if len(kinds) > WARNINGS_SHOWN:
+        console.print(
+            f"  ... and {len(kinds) - WARNINGS_SHOWN} other kind(s) in the validation report"
+        )
 
 
 @main.command(help="Regenerate the demo organisation's workbooks in its inbox.")
