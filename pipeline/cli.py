@@ -403,12 +403,15 @@ def _write_traceback(log_dir: Path) -> Path:
 def _print_outcome(result: run.ReportOutputs) -> None:
     summary = run.validation_summary(result.checked)
     _print_headline(summary, result.checked.period_reason)
-    for f in summary["files"]:
-        if f["status"] in FAILED_FILE_STATUSES:
-            console.print(
-                f"  [red]{f['status']}[/] {f['file']}: {f['errors']} error(s); "
-                f"see {result.checked.html_path.name}"
-            )
+    failed = [f for f in summary["files"] if f["status"] in FAILED_FILE_STATUSES]
+    if failed:
+        console.print(f"Files to fix (details in {result.checked.html_path.name}):")
+    used = {d["department_id"]: d["file"] for d in summary["departments"] if d["file"]}
+    for f in failed:
+        dept = f["department_id"] or "?"
+        instead = used.get(dept, "") if used.get(dept) != f["file"] else ""
+        note = f"; {instead} is used instead" if instead else ""
+        console.print(f"  [red]{f['status']}[/] {f['file']} ({dept}, {f['errors']} error(s){note})")
 
 
 def _exit_code(checked: run.ValidationOutputs) -> int:
