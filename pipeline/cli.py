@@ -21,7 +21,7 @@ from rich.table import Table
 from pipeline import run
 from pipeline.atomic import RunInProgress
 from pipeline.config import Config, ConfigError, load_config
-from pipeline.contract import parse_period
+from pipeline.contract import normalise_period, parse_period
 from pipeline.vocabulary import FAILED_FILE_STATUSES, FileStatus
 
 # The exit-code rule, stated once (README "Exit codes"): 0 every file accepted; 1 some file
@@ -58,11 +58,12 @@ def _config(path: str) -> Config:
 def _period(value: str | None) -> str | None:
     if value is None:
         return None
+    value = normalise_period(value)
     try:
         parse_period(value)
     except ValueError as exc:
         raise UsageError(f"--period: {exc}") from None
-    return value.strip()
+    return value
 
 
 @contextmanager

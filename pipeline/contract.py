@@ -7,6 +7,8 @@ column names every typed frame uses after validation.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -473,14 +475,26 @@ def data_sheet_specs(months: tuple[str, ...]) -> tuple[SheetSpec, ...]:
 
 
 def parse_period(period: str) -> tuple[int, int]:
-    """`2026-10` -> (2026, 10); ValueError for anything else."""
+    """`2026-10` -> (2026, 10); ValueError for anything else.
+
+    Only ASCII digits: `str.isdigit` would also take full-width or Arabic-Indic digits,
+    whose text then matches no month label (use `normalise_period` first to accept them).
+    """
     text = str(period).strip()
-    if len(text) != 7 or text[4] != "-" or not (text[:4].isdigit() and text[5:].isdigit()):
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}", text):
         raise ValueError(f"period must look like YYYY-MM, got {period!r}")
     year, month = int(text[:4]), int(text[5:])
     if not 1 <= month <= 12:
         raise ValueError(f"period month must be 01-12, got {period!r}")
     return year, month
+
+
+def normalise_period(text: str) -> str:
+    """A period typed with any decimal digits or dashes (`２０２６-１０`, `٢٠٢٦-١٠`, `2026–10`)
+    in the canonical ASCII form `2026-10`; other text is returned unchanged (stripped)."""
+    folded = unicodedata.normalize("NFKC", str(text)).strip()
+    folded = re.sub(r"[\u2010-\u2015\u2212\ufe63]", "-", folded)
+    return "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else ch for ch in folded)
 
 
 def period_end(period: str) -> date:

@@ -113,7 +113,8 @@ def _last_accepted(
 
 
 def _archived(archive: Path, sha256: str) -> Path:
-    return archive / f"{sha256}.xlsx"
+    macro = archive / f"{sha256}.xlsm"
+    return macro if macro.is_file() else archive / f"{sha256}.xlsx"
 
 
 def _only(config: Config, dept: str) -> Config:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+import stat
 from collections.abc import Iterable
 from contextlib import closing
 from dataclasses import dataclass
@@ -42,7 +43,11 @@ class Found:
 
 
 def discover(inbox: Path) -> Found:
-    """List the inbox (not recursively), skipping lock files, hidden and partial files."""
+    """List the inbox (not recursively), passing over what is not a workbook, with a reason.
+
+    Links are never followed (one could point into /proc or another department's folder),
+    and folders, pipes and devices are never opened (a pipe would block the run forever).
+    """
     if not inbox.is_dir():
         raise ConfigError(f"[reporting] inbox folder not found: {inbox}")
     workbooks: list[Path] = []
@@ -50,16 +55,19 @@ def discover(inbox: Path) -> Found:
     ignored: list[tuple[Path, str]] = []
     for path in sorted(inbox.iterdir(), key=lambda p: p.name):
         name = path.name
-        if not path.is_file():
-            continue
-        if name.startswith("~$") or name.startswith(".~lock."):
+        reason = _not_a_file(path)
+        if reason:
+            ignored.append((path, reason))
+        elif not _is_text(name):
+            ignored.append((path.with_name(_shown_name(name)), BAD_NAME))
+        elif name.startswith("~$") or name.startswith(".~lock."):
             ignored.append((path, "lock file of an open spreadsheet"))
         elif name.startswith("."):
             ignored.append((path, "hidden file"))
         elif name.endswith((".tmp", ".part", ".crdownload")):
             ignored.append((path, "file still being written"))
         elif path.suffix.lower() in WORKBOOK_SUFFIXES:
-            if path.stat().st_size == 0:
+            if path.lstat().st_size == 0:
                 ignored.append((path, "empty file (still being written?)"))
             else:
                 workbooks.append(path)
@@ -68,6 +76,37 @@ def discover(inbox: Path) -> Found:
         else:
             ignored.append((path, "not a spreadsheet"))
     return Found(tuple(workbooks), tuple(wrong), tuple(ignored))
+
+
+BAD_NAME = "its name is not valid text: rename the file and drop it again"
+
+
+def _not_a_file(path: Path) -> str:
+    """Why `path` is not a plain file scorecard may read; "" when it is one."""
+    try:
+        mode = path.lstat().st_mode
+    except OSError as exc:
+        return f"cannot be examined ({exc.strerror or exc})"
+    if stat.S_ISLNK(mode):
+        return "a link, not a file: links are not followed; drop the file itself"
+    if stat.S_ISDIR(mode):
+        return "a folder: sub-folders are not read"
+    if not stat.S_ISREG(mode):
+        return "not a regular file (a pipe, socket or device): never opened"
+    return ""
+
+
+def _is_text(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _shown_name(name: str) -> str:
+    """A file name that cannot be decoded, with its bad bytes shown as U+FFFD."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 LEDGER_SCHEMA = """
@@ -106,7 +145,7 @@ def archive_and_record(
     report_period: str,
     actuals: pd.DataFrame | None = None,
 ) -> Path:
-    """Copy accepted workbooks to `archive/<sha256>.xlsx` and upsert every file in the ledger.
+    """Copy accepted workbooks to `archive/<sha256>.xlsx` (.xlsm) and upsert every file seen.
 
     With `actuals` (the validated long-form frame), each accepted file's monthly values are
     recorded too, in the same transaction: the rows of its department. (A department shown
@@ -124,7 +163,8 @@ def archive_and_record(
         db.execute(VALUES_SCHEMA)
         for row in files:
             if row["status"] == FileStatus.ACCEPTED:
-                target = archive / f"{row['sha256']}.xlsx"
+                suffix = ".xlsm" if row["file"].lower().endswith(".xlsm") else ".xlsx"
+                target = archive / f"{row['sha256']}{suffix}"  # macros keep their .xlsm
                 if not target.exists():
                     with replacing(target) as temp:
                         shutil.copyfile(inbox / row["file"], temp)

@@ -57,6 +57,19 @@ CATALOGUE: dict[str, Kind] = {
         "The file is too large: {size}.",
         "Remove pasted images or extra sheets; the template is well under 1 MB.",
     ),
+    "reader-crashed": Kind(
+        ERROR,
+        "Reader stopped on this file",
+        "The spreadsheet reader stopped while reading this file ({how}): it is damaged, or "
+        "built to crash spreadsheet software.",
+        "Open it in Excel, save it again as Excel Workbook (.xlsx) and re-submit.",
+    ),
+    "too-slow": Kind(
+        ERROR,
+        "File took too long to read",
+        "Reading the file took longer than {seconds} seconds, so it was stopped.",
+        "Remove pasted images, extra sheets and unused formatted rows; then re-submit.",
+    ),
     "sheet-too-large": Kind(
         ERROR,
         "Sheet too large",

@@ -28,8 +28,12 @@ from pipeline.problems import problem
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024  # zip-bomb guard: total uncompressed size
-MAX_ROWS = 5_000
+MAX_ROWS = 5_000  # rows and columns holding values, as the reader sees them
 MAX_COLUMNS = 200
+# The pre-flight gate counts every cell element, empty formatted ones too, so it allows ten
+# times more: it exists to stop a library allocating a million-row range, not to judge.
+MAX_EXTENT_ROWS = 10 * MAX_ROWS
+MAX_EXTENT_COLUMNS = 10 * MAX_COLUMNS
 DATA_SHEETS = tuple(s for s in SHEET_ORDER if s not in (Sheet.INSTRUCTIONS, Sheet.LISTS))
 
 _CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
@@ -75,31 +79,38 @@ class RawWorkbook:
 
 
 def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
+    """The file's SHA-256; "" when it is over the size limit (never hashed) or unreadable."""
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            return ""
+        digest = hashlib.sha256()
+        with path.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+    except OSError:
+        return ""
     return digest.hexdigest()
 
 
 def read_workbook(path: str | Path) -> RawWorkbook:
-    """Read every contract sheet of an .xlsx file; raise UnreadableWorkbook if it can't."""
-    path = Path(path)
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise UnreadableWorkbook(
-            "file-too-large", size=f"{size / 1e6:.1f} MB (limit {MAX_FILE_BYTES / 1e6:.0f} MB)"
-        )
-    with path.open("rb") as handle:
-        magic = handle.read(8)
-    if magic.startswith(b"\xd0\xcf\x11\xe0"):
-        # OLE2 container: either an encrypted xlsx or a legacy .xls.
-        if _is_encrypted_ole(path):
-            raise UnreadableWorkbook("encrypted-file")
-        raise UnreadableWorkbook("not-xlsx", what="legacy .xls format")
-    if not magic.startswith(b"PK"):
-        raise UnreadableWorkbook("not-xlsx", what="not a zip-based Office file")
-    xml_parts = _check_zip(path)
+    """Read every contract sheet of an .xlsx file; raise UnreadableWorkbook if it can't.
+
+    Nothing but UnreadableWorkbook leaves this function: the pre-flight gate checks the
+    bytes before python-calamine sees them, and anything the libraries raise afterwards
+    becomes `unreadable-file` with the reason.
+    """
+    try:
+        return _read(Path(path))
+    except UnreadableWorkbook:
+        raise
+    except MemoryError:
+        raise UnreadableWorkbook("unreadable-file", reason="it needs too much memory") from None
+    except Exception as exc:  # a library's surprise is this file's rejection, not the run's
+        raise UnreadableWorkbook("unreadable-file", reason=_clean(exc)) from None
+
+
+def _read(path: Path) -> RawWorkbook:
+    xml_parts = preflight(path)
     try:
         book = python_calamine.CalamineWorkbook.from_path(str(path))
     except python_calamine.PasswordError:
@@ -224,53 +235,171 @@ def _row_of(ref: str) -> int:
     return int(ref.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
 
 
-def _check_zip(path: Path) -> dict[str, bytes]:
-    """Guard against zip and XML bombs; return each worksheet's XML by sheet name."""
+def preflight(path: Path) -> dict[str, bytes]:
+    """The pre-flight gate: is this file safe to hand to a spreadsheet library?
+
+    Checks, before any library parses it: the size on disk (a stat, before hashing), the
+    magic bytes (zip, or OLE for encrypted and legacy files), every zip member inflated
+    for real with a running budget (declared sizes can lie), DTD or entity declarations in
+    any XML part, the workbook's own XML, and the real cell extent of every worksheet
+    (every `<row r=...>` and `<c r=...>`, never the `dimension` element) against the row
+    and column caps. Returns the XML of each sheet the reader needs, by sheet name.
+    """
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise UnreadableWorkbook(
+            "file-too-large", size=f"{size / 1e6:.1f} MB (limit {MAX_FILE_BYTES / 1e6:.0f} MB)"
+        )
+    with path.open("rb") as handle:
+        magic = handle.read(8)
+    if magic.startswith(b"\xd0\xcf\x11\xe0"):
+        # OLE2 container: either an encrypted xlsx or a legacy .xls.
+        if _is_encrypted_ole(path):
+            raise UnreadableWorkbook("encrypted-file")
+        raise UnreadableWorkbook("not-xlsx", what="legacy .xls format")
+    if not magic.startswith(b"PK"):
+        raise UnreadableWorkbook("not-xlsx", what="not a zip-based Office file")
     try:
         with zipfile.ZipFile(path) as archive:
-            infos = archive.infolist()
-            if sum(i.file_size for i in infos) > MAX_UNPACKED_BYTES:
-                raise UnreadableWorkbook("file-too-large", size="over 200 MB when unpacked")
-            names = {i.filename for i in infos}
-            if "EncryptedPackage" in names:
-                raise UnreadableWorkbook("encrypted-file")
-            if "xl/workbook.xml" not in names:
-                raise UnreadableWorkbook(
-                    "not-xlsx", what="no xl/workbook.xml: not an Excel workbook"
-                )
-            for info in infos:
-                if info.filename.endswith((".xml", ".rels")):
-                    with archive.open(info.filename) as part:
-                        head = part.read(4096)
-                    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-                        raise UnreadableWorkbook(
-                            "unreadable-file", reason=f"{info.filename} declares XML entities"
-                        )
-            return _sheet_xml_by_name(archive)
-    except zipfile.BadZipFile as exc:
+            return _check_members(archive)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
         raise UnreadableWorkbook(
-            "unreadable-file", reason=f"corrupt or truncated file ({exc})"
+            "unreadable-file", reason=f"corrupt or truncated file ({_clean(exc)})"
         ) from None
 
 
-def _sheet_xml_by_name(archive: zipfile.ZipFile) -> dict[str, bytes]:
+def _check_members(archive: zipfile.ZipFile) -> dict[str, bytes]:
+    infos = archive.infolist()
+    if sum(i.file_size for i in infos) > MAX_UNPACKED_BYTES:
+        raise UnreadableWorkbook("file-too-large", size="over 200 MB when unpacked")
+    names = {i.filename for i in infos}
+    if "EncryptedPackage" in names:
+        raise UnreadableWorkbook("encrypted-file")
+    if "xl/workbook.xml" not in names:
+        raise UnreadableWorkbook("not-xlsx", what="no xl/workbook.xml: not an Excel workbook")
+    parts: dict[str, bytes] = {}
+    budget = MAX_UNPACKED_BYTES
+    for info in infos:
+        if info.is_dir():
+            continue
+        data = _inflate(archive, info, budget)
+        budget -= len(data)
+        if info.filename.endswith((".xml", ".rels", ".vml")):
+            if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+                raise UnreadableWorkbook(
+                    "unreadable-file", reason=f"{info.filename} declares XML entities"
+                )
+            parts[info.filename] = data
+    if STRICT_NAMESPACE in parts["xl/workbook.xml"][:4096]:
+        raise UnreadableWorkbook(
+            "not-xlsx", what="Strict Open XML; save it again as Excel Workbook (.xlsx)"
+        )
+    wanted = (Sheet.SUBMISSION, *DATA_SHEETS)
+    sheets = {n: part for n, part in _sheet_parts(parts).items() if n.strip() in wanted}
+    for name, part in sheets.items():  # only the sheets calamine will be asked to load
+        rows, columns = sheet_extent(parts[part])
+        if rows > MAX_EXTENT_ROWS or columns > MAX_EXTENT_COLUMNS:
+            raise UnreadableWorkbook(
+                "sheet-too-large",
+                sheet=name,
+                rows=str(rows),
+                columns=str(columns),
+                limit=f"{MAX_EXTENT_ROWS} x {MAX_EXTENT_COLUMNS}",
+            )
+    return {name: parts[part] for name, part in sheets.items()}
+
+
+def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int) -> bytes:
+    """One member, inflated in chunks against what is left of the unpacked-size budget."""
+    out = bytearray()
+    try:
+        with archive.open(info) as part:
+            while chunk := part.read(1 << 20):
+                out += chunk
+                if len(out) > budget:
+                    raise UnreadableWorkbook("file-too-large", size="over 200 MB when unpacked")
+    except UnreadableWorkbook:
+        raise
+    except Exception as exc:  # zlib.error, EOFError, NotImplementedError, CRC errors...
+        raise UnreadableWorkbook(
+            "unreadable-file", reason=f"damaged part {info.filename} ({_clean(exc)})"
+        ) from None
+    return bytes(out)
+
+
+STRICT_NAMESPACE = b"http://purl.oclc.org/ooxml/spreadsheetml/main"
+_NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_NS_PKG = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+
+
+def _sheet_parts(parts: dict[str, bytes]) -> dict[str, str]:
+    """Sheet name -> its worksheet part, from workbook.xml and its relationships."""
     from defusedxml import ElementTree
 
-    ns_main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-    ns_rel = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-    ns_pkg = "{http://schemas.openxmlformats.org/package/2006/relationships}"
-    workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-    targets = {r.get("Id"): r.get("Target", "") for r in rels.iter(f"{ns_pkg}Relationship")}
-    out: dict[str, bytes] = {}
-    for sheet in workbook.iter(f"{ns_main}sheet"):
-        target = targets.get(sheet.get(f"{ns_rel}id"), "")
+    try:
+        workbook = ElementTree.fromstring(parts["xl/workbook.xml"])
+        rels = ElementTree.fromstring(parts.get("xl/_rels/workbook.xml.rels", b"<x/>"))
+    except Exception as exc:  # ParseError, ExpatError, defusedxml's refusals
+        raise UnreadableWorkbook(
+            "unreadable-file", reason=f"damaged workbook.xml or its relationships ({_clean(exc)})"
+        ) from None
+    targets = {r.get("Id"): r.get("Target", "") for r in rels.iter(f"{_NS_PKG}Relationship")}
+    out: dict[str, str] = {}
+    for sheet in workbook.iter(f"{_NS_MAIN}sheet"):
+        target = targets.get(sheet.get(f"{_NS_REL}id"), "")
         part = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
         part = part.replace("xl/./", "xl/")
-        name = sheet.get("name", "")
-        if name.strip() in (Sheet.SUBMISSION, *DATA_SHEETS) and part in archive.namelist():
-            out[name] = archive.read(part)
+        if part in parts:
+            out[sheet.get("name", "")] = part
     return out
+
+
+_EXTENT_TAG = re.compile(rb"<(?:\w+:)?(row|c)\b([^>]*)>")
+_EXTENT_REF = re.compile(rb'(?:^|\s)r="([A-Za-z]*)([0-9]*)"')
+_ROW_TAG = re.compile(rb"<(?:\w+:)?row\b")
+_CELL_TAG = re.compile(rb"<(?:\w+:)?c\b")
+_ROW_REF = re.compile(rb'<(?:\w+:)?row\b[^>]*?\sr="([0-9]+)"')
+_CELL_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*?\sr="([A-Za-z]+)([0-9]+)"')
+
+
+def sheet_extent(xml: bytes) -> tuple[int, int]:
+    """The last row and column that hold a cell, from every `<row>` and `<c>` of the XML.
+
+    A cell or row without an `r` attribute follows the previous one, as spreadsheet
+    programs read it; the `dimension` element is never trusted.
+    """
+    rows, cells = _ROW_REF.findall(xml), _CELL_REF.findall(xml)
+    if len(rows) != len(_ROW_TAG.findall(xml)) or len(cells) != len(_CELL_TAG.findall(xml)):
+        return _walk_extent(xml)  # some row or cell has no address: count them in order
+    max_row = max((int(r) for r in {*rows, *(digits for _, digits in cells)}), default=0)
+    max_col = max((column_number(c.decode("ascii")) for c in {c for c, _ in cells}), default=0)
+    return max_row, max_col
+
+
+def _walk_extent(xml: bytes) -> tuple[int, int]:
+    max_row = max_col = row = col = 0
+    for match in _EXTENT_TAG.finditer(xml):
+        ref = _EXTENT_REF.search(match.group(2))
+        letters, digits = (ref.group(1), ref.group(2)) if ref else (b"", b"")
+        if match.group(1) == b"row":
+            row = int(digits) if digits else row + 1
+            col = 0
+        else:
+            col = column_number(letters.decode("ascii")) if letters else col + 1
+            if digits:
+                row = max(row, int(digits))
+            max_col = max(max_col, col)
+        max_row = max(max_row, row)
+    return max_row, max_col
+
+
+def column_number(letters: str) -> int:
+    """A -> 1, Z -> 26, AA -> 27 (the inverse of `column_letter`, 1-based)."""
+    number = 0
+    for ch in letters.upper():
+        number = number * 26 + (ord(ch) - 64)
+    return number
 
 
 def _scan_flags(xml_by_sheet: dict[str, bytes]) -> dict[str, dict[str, str]]:

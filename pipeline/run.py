@@ -17,7 +17,7 @@ from pipeline.config import Config
 from pipeline.fallback import corporate_map, find_fallbacks, with_stale
 from pipeline.feedback import write_feedback
 from pipeline.inbox import accepted_values, archive_and_record, discover, last_accepted_before
-from pipeline.read import RawWorkbook, UnreadableWorkbook, file_sha256, read_workbook
+from pipeline.read import RawWorkbook, file_sha256
 from pipeline.render.databook import write_databook
 from pipeline.render.pack import write_pack
 from pipeline.render.validation import (
@@ -25,6 +25,7 @@ from pipeline.render.validation import (
 )
 from pipeline.render.validation import write_validation_html, write_validation_json
 from pipeline.restate import PreviousSubmission, restatements
+from pipeline.sandbox import read_all
 from pipeline.score import Scored, score
 from pipeline.validate import PeriodChoice, Unreadable, Validated, choose_period, validate
 
@@ -64,23 +65,27 @@ def read_inbox(config: Config, on_step: StepCallback = _quiet) -> Intake:
         intake.unreadable.append(
             Unreadable(path, file_sha256(path), "not-xlsx", {"what": f"{path.suffix} file"})
         )
-    total = len(found.workbooks)
-    for done, path in enumerate(found.workbooks, start=1):
-        on_step(f"Reading {path.name}", done, total)
-        before = _signature(path)
-        try:
-            raw = read_workbook(path)
-        except UnreadableWorkbook as exc:
-            arriving = _still_arriving(path, before)
-            if arriving:
-                intake.ignored.append((path, arriving))
-            else:
-                intake.unreadable.append(Unreadable(path, file_sha256(path), exc.code, exc.fields))
-            continue
-        if _signature(path) != before:
-            intake.ignored.append((path, CHANGING))
+    before = {path: _signature(path) for path in found.workbooks}
+    total, done = len(found.workbooks), 0
+
+    def progress(path: Path) -> None:
+        nonlocal done
+        done += 1
+        on_step(f"Read {path.name}", done, total)
+
+    for outcome in read_all(found.workbooks, progress):
+        path = outcome.path
+        arriving = _still_arriving(path, before[path]) if outcome.workbook is None else ""
+        if outcome.workbook is not None and _signature(path) != before[path]:
+            arriving = CHANGING
+        if arriving:
+            intake.ignored.append((path, arriving))
+        elif outcome.workbook is not None:
+            intake.workbooks.append(outcome.workbook)
         else:
-            intake.workbooks.append(raw)
+            intake.unreadable.append(
+                Unreadable(path, file_sha256(path), outcome.code, outcome.fields)
+            )
     return intake
 
 
@@ -90,7 +95,10 @@ ARRIVING_SECONDS = 60  # an unreadable file this fresh is probably still being c
 
 
 def _signature(path: Path) -> tuple[int, int]:
-    stat = path.stat()
+    try:
+        stat = path.stat()
+    except OSError:
+        return (-1, -1)
     return stat.st_size, stat.st_mtime_ns
 
 
@@ -98,9 +106,12 @@ def _still_arriving(path: Path, before: tuple[int, int]) -> str:
     """Why an unreadable file is probably still being copied; "" when it is just broken."""
     if _signature(path) != before:
         return CHANGING
-    fresh = time.time() - path.stat().st_mtime < ARRIVING_SECONDS
-    with path.open("rb") as handle:
-        zipped = handle.read(2) == b"PK"
+    try:
+        fresh = time.time() - path.stat().st_mtime < ARRIVING_SECONDS
+        with path.open("rb") as handle:
+            zipped = handle.read(2) == b"PK"
+    except OSError:
+        return ""
     return INCOMPLETE if fresh and zipped and not zipfile.is_zipfile(path) else ""
 
 

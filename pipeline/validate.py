@@ -397,6 +397,7 @@ def _period_text(value: Any) -> str | None:
     text = clean_text(value)
     if text is None:
         return None
+    text = contract.normalise_period(text)
     try:
         contract.parse_period(text)
     except ValueError:
@@ -432,6 +433,9 @@ def _check_submission(raw: RawWorkbook, config: Config) -> _Candidate:
             parsed = parse_date(value)
             if parsed.code:
                 report(parsed.code, label, value)
+            elif parsed.value is not None and not DATE_MIN <= parsed.value <= DATE_MAX:
+                report("implausible-date", label, parsed.value)  # year 9999, 1904 slips
+                parsed = Parsed(None, "implausible-date")
             meta[field_spec.key] = parsed.value
         else:
             meta[field_spec.key] = clean_text(value)

@@ -219,3 +219,36 @@ def test_oversized_files_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.undo()
     monkeypatch.setattr(read, "MAX_UNPACKED_BYTES", 10_000)
     assert code_of(path) == "file-too-large"
+
+
+def test_sheet_extent_counts_every_cell_not_the_dimension() -> None:
+    """Addresses come from <row r> and <c r>; unaddressed ones follow the previous one."""
+    from pipeline.read import sheet_extent
+
+    assert sheet_extent(b'<dimension ref="A1:XFD1048576"/><row r="2"><c r="C2"/></row>') == (2, 3)
+    assert sheet_extent(b'<row r="3"><c r="ZZZZZ99999999"/></row>') == (99_999_999, 12_356_630)
+    assert sheet_extent(b"<row><c/><c/><c/></row><row><c/></row>") == (2, 3)
+    assert sheet_extent(b'<x:row r="7"><x:c r="B7"><x:v>1</x:v></x:c></x:row>') == (7, 2)
+
+
+def test_a_cell_at_the_last_excel_address_is_refused_before_the_reader_sees_it(
+    tmp_path: Path,
+) -> None:
+    """XFD1048576 would make the reader allocate 17 billion cells: sheet-too-large instead."""
+    import zipfile
+
+    path = make_workbook(tmp_path, kpis=[])
+    bad = tmp_path / "bad.xlsx"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(bad, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "xl/worksheets/sheet4.xml":  # the KPIs sheet
+                data = data.replace(
+                    b"</sheetData>",
+                    b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>',
+                )
+            out.writestr(info, data)
+    with pytest.raises(UnreadableWorkbook) as caught:
+        read_workbook(bad)
+    assert caught.value.code == "sheet-too-large"
+    assert str(caught.value).startswith("Sheet KPIs has 1048576 rows x 16384 columns")
