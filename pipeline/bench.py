@@ -20,7 +20,8 @@ import openpyxl
 import python_calamine
 
 from pipeline.config import load_config
-from pipeline.read import read_workbook
+from pipeline.read import preflight, read_workbook
+from pipeline.sandbox import read_all
 from pipeline.score import score
 from pipeline.validate import validate
 
@@ -78,6 +79,8 @@ def main(argv: list[str] | None = None) -> None:
         t_calamine = _best(lambda: _raw_calamine(paths), args.repeat)
         t_openpyxl = _best(lambda: _raw_openpyxl(paths), 1)
         t_read = _best(lambda: [read_workbook(p) for p in paths], args.repeat)
+        t_gate = _best(lambda: [preflight(p) for p in paths], args.repeat)
+        t_sandbox = _best(lambda: read_all(paths), args.repeat)
 
     raws = [read_workbook(p) for p in sources]
     period = max(r.submission.get("Period (YYYY-MM)", ("", ""))[0] or "" for r in raws)
@@ -87,7 +90,9 @@ def main(argv: list[str] | None = None) -> None:
     scored = score(validated, config)
 
     rows = [
-        ("read (ours)", t_read, n),
+        ("read (ours, in-process)", t_read, n),
+        ("  of which pre-flight gate", t_gate, n),
+        ("read sandboxed (as run)", t_sandbox, n),
         ("  floor: calamine raw", t_calamine, n),
         ("  openpyxl read-only", t_openpyxl, n),
         ("validate (all workbooks)", t_validate, len(raws)),
@@ -99,6 +104,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{label:28} {seconds:9.3f} {1000 * seconds / max(files, 1):9.1f}")
     print()
     print(f"read / calamine floor:       {t_read / t_calamine:6.2f}x")
+    print(f"sandboxed / in-process read: {t_sandbox / t_read:6.2f}x")
     print(f"openpyxl / calamine:         {t_openpyxl / t_calamine:6.2f}x")
     if render_rows:
         pack, floor = render_rows[0][1], render_rows[1][1]
