@@ -1,12 +1,37 @@
-"""Write outputs to a temporary file beside the target and move them into place."""
+"""Write outputs to a temporary file beside the target and move them into place.
+
+A folder that cannot be written (missing permission, read-only, not a folder, full disk)
+raises `CannotWrite` naming the folder, which the command line reports as exit 4. A run
+killed mid-write leaves a `.tmp-*` file behind; `clean_stale_temps` removes old ones.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+TEMP_PREFIX = ".tmp-"
+# Exactly what `replacing` creates: mkstemp's eight random characters (a-z, 0-9, _) after the
+# prefix, then the target's suffix. Nothing else in a folder is ever taken for a leftover.
+TEMP_NAME = re.compile(re.escape(TEMP_PREFIX) + r"[a-z0-9_]{8}(\.[A-Za-z0-9]{1,16})?")
+# A temporary file younger than this may belong to a run still writing it: left alone.
+STALE_TEMP_SECONDS = 10 * 60
+
+
+class CannotWrite(OSError):
+    """An output folder cannot be written: `filename` is the folder, `strerror` the reason."""
+
+    def __str__(self) -> str:
+        return f"cannot write to {self.filename}: {self.strerror or 'error'}"
+
+
+def _cannot_write(folder: Path, exc: OSError) -> CannotWrite:
+    return CannotWrite(exc.errno, exc.strerror or type(exc).__name__, str(folder))
 
 
 def _umask() -> int:
@@ -22,24 +47,72 @@ _UMASK = _umask()
 def replacing(target: Path) -> Iterator[Path]:
     """Yield a temporary path in target's folder; on success it replaces `target` atomically.
 
-    An interrupted run leaves the old file (or none), never a half-written one.
+    An interrupted run leaves the old file (or none), never a half-written one. An OSError
+    about the folder (creating it, the temporary file, writing, the move) is `CannotWrite`;
+    one that names some other file (say, a source being copied) passes through unchanged.
     """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=target.suffix)
-    os.close(handle)
-    os.chmod(temp, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs are for others to read
+    folder = target.parent
     try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(dir=folder, prefix=TEMP_PREFIX, suffix=target.suffix)
+    except OSError as exc:
+        raise _cannot_write(folder, exc) from exc
+    try:
+        os.close(handle)
+        os.chmod(temp, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs are for others to read
         yield Path(temp)
         os.replace(temp, target)
+    except CannotWrite:
+        raise
+    except OSError as exc:
+        if exc.filename is not None and not _inside(Path(os.fsdecode(exc.filename)), folder):
+            raise
+        raise _cannot_write(folder, exc) from exc
     finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
+        try:
+            if os.path.exists(temp):
+                os.unlink(temp)
+        except OSError:
+            pass  # left for `clean_stale_temps`; the error that matters is already raised
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
 
 
 def write_text(target: Path, text: str) -> Path:
+    """Write `text` as UTF-8; a lone surrogate (a file name that was not UTF-8) becomes "?"."""
     with replacing(target) as temp:
-        temp.write_text(text, encoding="utf-8")
+        temp.write_bytes(text.encode("utf-8", errors="replace"))
     return target
+
+
+def clean_stale_temps(*folders: Path, older_than: float = STALE_TEMP_SECONDS) -> list[Path]:
+    """Remove the temporary files a killed run left in `folders`; return what was removed.
+
+    Only regular files named exactly as `replacing` names them (`TEMP_NAME`) and last changed
+    more than `older_than` seconds ago; a folder that is missing or unreadable is skipped,
+    and nothing here ever raises: tidying up must not stop a run.
+    """
+    removed: list[Path] = []
+    cutoff = time.time() - older_than
+    for folder in folders:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            if not TEMP_NAME.fullmatch(entry.name):
+                continue
+            try:
+                if entry.is_file(follow_symlinks=False) and (
+                    entry.stat(follow_symlinks=False).st_mtime < cutoff
+                ):
+                    os.unlink(entry.path)
+                    removed.append(Path(entry.path))
+            except OSError:
+                continue
+    return removed
 
 
 class RunInProgress(Exception):
@@ -55,8 +128,12 @@ def exclusive(lock_path: Path) -> Iterator[None]:
     """
     import fcntl
 
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "a+", encoding="utf-8") as handle:
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(lock_path, "a+", encoding="utf-8")  # noqa: SIM115 (closed below)
+    except OSError as exc:
+        raise _cannot_write(lock_path.parent, exc) from exc
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

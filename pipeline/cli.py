@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import tempfile
 import traceback
@@ -16,23 +17,63 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from pipeline import run
-from pipeline.atomic import RunInProgress
+from pipeline.atomic import CannotWrite, RunInProgress
 from pipeline.config import Config, ConfigError, load_config
 from pipeline.contract import normalise_period, parse_period
+from pipeline.render.validation import PROBLEMS_SHOWN, ProblemCap
 from pipeline.vocabulary import FAILED_FILE_STATUSES, FileStatus
 
 # The exit-code rule, stated once (README "Exit codes"): 0 every file accepted; 1 some file
 # rejected or unreadable (outputs are still written); 2 a usage or configuration error;
-# 3 an unexpected error (one line on stderr, the traceback in scorecard-error.log).
+# 3 an unexpected error (one line on stderr, the traceback in scorecard-error.log);
+# 4 cannot write outputs (an output or archive folder is missing, read-only, not a folder
+# or full: one line naming the folder and the reason).
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_UNEXPECTED = 0, 1, 2, 3
+EXIT_CANNOT_WRITE = 4
 ERROR_LOG = "scorecard-error.log"
 
 # Piped output (logs, CI) gets a wide fixed width so tables don't fold cell references.
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
-err_console = Console(stderr=True, highlight=False)
+# No emoji codes: a file named `:fire:.xlsx` is printed as it is called.
+console = Console(highlight=False, emoji=False, width=None if sys.stdout.isatty() else 160)
+err_console = Console(stderr=True, highlight=False, emoji=False)
+
+# Terminal escape sequences: CSI (`ESC [ ... m`), OSC (`ESC ] ... BEL`), DCS/PM/APC strings
+# and two-character escapes. Their payload goes with them, not just the ESC.
+_ESCAPE_SEQUENCE = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]?"
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
+    r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"
+    r"|\x1b[ -/]*[0-~]?"
+)
+# Then any other control character (C0, DEL, C1), bidirectional overrides that make text
+# read differently from what it is, and lone surrogates (undecodable file-name bytes).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def plain(text: Any) -> str:
+    """Text from a workbook (or a file name) made harmless for a terminal.
+
+    Escape sequences and control characters are removed (tab and line breaks become a
+    space), bidi overrides too, and a lone surrogate becomes "\ufffd". For text that rich
+    renders, use `safe`, which also escapes rich markup.
+    """
+
+    def swap(match: re.Match[str]) -> str:
+        char = match.group()
+        if char in "\t\n\r":
+            return " "
+        return "\ufffd" if "\ud800" <= char <= "\udfff" else ""
+
+    return _CONTROL.sub(swap, _ESCAPE_SEQUENCE.sub("", str(text)))
+
+
+def safe(text: Any) -> str:
+    """`plain(text)` with rich markup escaped: what may be put in a rich string or table."""
+    return escape(plain(text))
 
 
 class UsageError(click.ClickException):
@@ -41,6 +82,10 @@ class UsageError(click.ClickException):
 
 class UnexpectedError(click.ClickException):
     exit_code = EXIT_UNEXPECTED
+
+
+class CannotWriteError(click.ClickException):
+    exit_code = EXIT_CANNOT_WRITE
 
 
 def exit_code_for(statuses: Iterable[str]) -> int:
@@ -73,8 +118,8 @@ def _progress() -> Iterator[Callable[[str, int, int], None]]:
         yield lambda label, done, total: None
         return
     with err_console.status("Starting...") as status:
-        yield lambda label, done, total: status.update(
-            f"{label} ({done}/{total})" if total > 1 else label
+        yield lambda label, done, total: status.update(  # labels name dropped files
+            f"{safe(label)} ({done}/{total})" if total > 1 else safe(label)
         )
 
 
@@ -117,7 +162,7 @@ def templates(config_path: str, period: str | None, out: Path | None) -> None:
     period = _period(period) or run.default_period(run.Intake()).period
     out = out or config.base_dir / "workbook_templates"
     paths = _guard(lambda: write_templates(config, period, out), out)
-    console.print(f"Wrote {len(paths)} template(s) for {period} to {out}")
+    console.print(f"Wrote {len(paths)} template(s) for {safe(period)} to {safe(out)}")
 
 
 @main.command(help="Check every workbook in the inbox and write feedback for submitters.")
@@ -134,7 +179,7 @@ def validate(config_path: str, period: str | None, out: Path | None, as_json: bo
     else:
         _print_validation(summary)
         _print_headline(summary, outputs.period_reason)
-        console.print(f"Report: {outputs.html_path}")
+        console.print(f"Report: {safe(outputs.html_path)}")
     sys.exit(exit_code_for(f["status"] for f in summary["files"]))
 
 
@@ -144,12 +189,14 @@ def _checked(config: Config, period: str | None, out: Path | None) -> run.Valida
 
 
 def _print_validation(summary: dict[str, Any]) -> None:
+    """Each file's verdict and its first PROBLEMS_SHOWN problems; the rest counted by code."""
     s = summary["summary"]
     console.print(
-        f"[bold]{summary['organisation']} - {summary['period']}[/]: {s['files']} "
+        f"[bold]{safe(summary['organisation'])} - {safe(summary['period'])}[/]: {s['files']} "
         f"file(s), {s['accepted']} accepted, {s['rejected']} rejected, "
         f"{s['unreadable']} unreadable, {s['superseded']} superseded"
     )
+    cap = ProblemCap(PROBLEMS_SHOWN)
     for f in summary["files"]:
         colour = {
             FileStatus.ACCEPTED: "green",
@@ -157,8 +204,8 @@ def _print_validation(summary: dict[str, Any]) -> None:
             FileStatus.UNREADABLE: "red",
         }.get(f["status"], "yellow")
         console.print(
-            f"\n[{colour}]{f['status'].upper()}[/] {f['file']} "
-            f"({f['department_id'] or '?'}): {f['errors']} error(s), "
+            f"\n[{colour}]{safe(f['status']).upper()}[/] {safe(f['file'])} "
+            f"({safe(f['department_id'] or '?')}): {f['errors']} error(s), "
             f"{f['warnings']} warning(s)"
         )
         if f["problems"]:
@@ -166,17 +213,18 @@ def _print_validation(summary: dict[str, Any]) -> None:
             for col in ("Severity", "Code", "Cell", "Value", "Problem", "How to fix"):
                 table.add_column(col, overflow="fold")
             for p in f["problems"]:
-                table.add_row(
-                    p["severity"],
-                    p["code"],
-                    p["cell"] or p["sheet"],
-                    p["value"],
-                    p["message"],
-                    p["hint"],
-                )
+                where = p["cell"] or p["sheet"]
+                if cap.admit(f["file"], p["severity"], p["code"], where):
+                    table.add_row(
+                        *(safe(x) for x in (p["severity"], p["code"], where, p["value"])),
+                        safe(p["message"]),
+                        safe(p["hint"]),
+                    )
             console.print(table)
+            for more in cap.more(f["file"]):
+                console.print(f"  ... {safe(more.text)} (every one is in the JSON report)")
     for p in summary["organisation_problems"]:
-        console.print(f"[yellow]{p['severity']}[/] {p['code']}: {p['message']}")
+        console.print(f"[yellow]{safe(p['severity'])}[/] {safe(p['code'])}: {safe(p['message'])}")
     console.print()
 
 
@@ -195,8 +243,8 @@ def _print_headline(summary: dict[str, Any], period_reason: str) -> None:
     """Who is in and who is not, then the warnings: the same counts as the reports."""
     s, d = summary["summary"], summary["summary"]["departments"]
     console.print(
-        f"[bold]{summary['organisation']} - {summary['period']}[/]\n"
-        f"Period: {period_reason}\n"
+        f"[bold]{safe(summary['organisation'])} - {safe(summary['period'])}[/]\n"
+        f"Period: {safe(period_reason)}\n"
         f"Departments: {d['accepted']} accepted, {d['rejected']} rejected, "
         f"{d['missing']} missing of {d['expected']}"
         + (f"; {d['stale']} shown from earlier data" if d["stale"] else "")
@@ -204,10 +252,12 @@ def _print_headline(summary: dict[str, Any], period_reason: str) -> None:
     for dept in summary["departments"]:
         if dept["state"] == "accepted":
             continue
-        shown = f" (shown from {dept['stale_as_of']})" if dept["stale_as_of"] else ""
-        why = f" {dept['file']}: {dept['reason']}" if dept["reason"] else ""
+        shown = f" (shown from {safe(dept['stale_as_of'])})" if dept["stale_as_of"] else ""
+        why = f" {safe(dept['file'])}: {safe(dept['reason'])}" if dept["reason"] else ""
         colour = "red" if dept["state"] == "rejected" else "yellow"
-        console.print(f"  [{colour}]{dept['state']}[/] {dept['department_id']}{shown}{why}")
+        console.print(
+            f"  [{colour}]{safe(dept['state'])}[/] {safe(dept['department_id'])}{shown}{why}"
+        )
     console.print(
         f"Files: {s['files']}: {s['accepted']} accepted, {s['rejected']} rejected, "
         f"{s['unreadable']} unreadable, {s['superseded']} superseded, "
@@ -228,7 +278,7 @@ def _print_headline(summary: dict[str, Any], period_reason: str) -> None:
     per_dept = Counter(p["department"] or "organisation" for p in warnings)
     console.print(
         f"Warnings: {len(warnings)} in {len(per_dept)} department(s): "
-        + ", ".join(f"{dept} {n}" for dept, n in per_dept.most_common())
+        + ", ".join(f"{safe(dept)} {n}" for dept, n in per_dept.most_common())
     )
     # The worst few, one line per kind of warning, so one cause never floods the screen.
     rank = {code: i for i, code in enumerate(WARNINGS_FIRST)}
@@ -238,9 +288,9 @@ def _print_headline(summary: dict[str, Any], period_reason: str) -> None:
     kinds = sorted(by_code.values(), key=lambda g: (rank.get(g[0]["code"], len(rank)), -len(g)))
     for group in kinds[:WARNINGS_SHOWN]:
         p = group[0]
-        where = " ".join(x for x in (p["department"], p["file"], p["cell"]) if x)
-        more = f" (and {len(group) - 1} more like it)" if len(group) > 1 else ""
-        console.print(f"  [yellow]{where or 'organisation'}[/]: {p['message']}{more}")
+        where = " ".join(safe(x) for x in (p["department"], p["file"], p["cell"]) if x)
+        more = f" (and {len(group) - 1:,} more like it)" if len(group) > 1 else ""
+        console.print(f"  [yellow]{where or 'organisation'}[/]: {safe(p['message'])}{more}")
     if len(kinds) > WARNINGS_SHOWN:
         console.print(
             f"  ... and {len(kinds) - WARNINGS_SHOWN} other kind(s) in the validation report"
@@ -257,7 +307,7 @@ def demo(config_path: str, period: str | None) -> None:
     paths = _guard(
         lambda: build_demo(config, _period(period) or DEMO_PERIOD), _log_dir(config, None)
     )
-    console.print(f"Wrote {len(paths)} demo workbook(s) to {config.reporting.inbox}")
+    console.print(f"Wrote {len(paths)} demo workbook(s) to {safe(config.reporting.inbox)}")
 
 
 @main.command(help="Validate and score the inbox; write the Excel data book.")
@@ -271,7 +321,7 @@ def score(config_path: str, period: str | None, out: Path | None) -> None:
             lambda: run.score_inbox(config, _period(period), out, on_step), _log_dir(config, out)
         )
     _print_outcome(result)
-    console.print(f"Data book: {result.databook}")
+    console.print(f"Data book: {safe(result.databook)}")
     sys.exit(_exit_code(result.checked))
 
 
@@ -286,10 +336,10 @@ def report(config_path: str, period: str | None, out: Path | None) -> None:
             lambda: run.build_report(config, _period(period), out, on_step), _log_dir(config, out)
         )
     _print_outcome(result)
-    console.print(f"Board pack: {result.pdf} ({result.pages} pages)")
-    console.print(f"HTML twin:  {result.html}")
-    console.print(f"Data book:  {result.databook}")
-    console.print(f"Validation: {result.checked.html_path}")
+    console.print(f"Board pack: {safe(result.pdf)} ({result.pages} pages)")
+    console.print(f"HTML twin:  {safe(result.html)}")
+    console.print(f"Data book:  {safe(result.databook)}")
+    console.print(f"Validation: {safe(result.checked.html_path)}")
     sys.exit(_exit_code(result.checked))
 
 
@@ -313,8 +363,8 @@ def status(config_path: str, period: str | None, as_json: bool, history: bool) -
         return
     d = summary["counts"]
     console.print(
-        f"[bold]{summary['organisation']} - {summary['period']}[/]\n"
-        f"Period: {summary['period_reason']}\n"
+        f"[bold]{safe(summary['organisation'])} - {safe(summary['period'])}[/]\n"
+        f"Period: {safe(summary['period_reason'])}\n"
         f"Departments: {d['accepted']} accepted, {d['rejected']} rejected, "
         f"{d['missing']} missing of {d['expected']}"
         + (f"; {d['stale']} shown from earlier data" if d["stale"] else "")
@@ -330,16 +380,16 @@ def status(config_path: str, period: str | None, as_json: bool, history: bool) -
         if dept["other_files"]:
             notes.append("also: " + ", ".join(dept["other_files"]))
         table.add_row(
-            f"{dept['department']} ({dept['department_id']})",
-            f"[{colours[dept['state']]}]{dept['state']}[/]",
-            dept["file"],
-            dept["prepared_by"],
-            dept["submitted_on"] or "",
-            "; ".join(notes),
+            f"{safe(dept['department'])} ({safe(dept['department_id'])})",
+            f"[{colours[dept['state']]}]{safe(dept['state'])}[/]",
+            safe(dept["file"]),
+            safe(dept["prepared_by"]),
+            safe(dept["submitted_on"] or ""),
+            safe("; ".join(notes)),
         )
     console.print(table)
     for item in summary["ignored"]:
-        console.print(f"Passed over: {item['file']}: {item['reason']}")
+        console.print(f"Passed over: {safe(item['file'])}: {safe(item['reason'])}")
 
 
 def _print_history(config: Config) -> None:
@@ -354,30 +404,44 @@ def _print_history(config: Config) -> None:
         table.add_column(col)
     for r in rows:
         table.add_row(
-            r["report_period"],
-            r["file"],
-            r["department_id"] or "?",
-            r["status"],
+            *(safe(r[key] or "?") for key in ("report_period", "file", "department_id")),
+            safe(r["status"]),
             str(r["errors"]),
             str(r["warnings"]),
-            r["seen_at"],
+            safe(r["seen_at"]),
         )
     console.print(table)
 
 
 def _guard(action: Callable[[], Any], log_dir: Path) -> Any:
-    """Run a library call: a configuration problem is exit 2; anything unexpected is one
-    clear line and exit 3, with the traceback written to `log_dir`/scorecard-error.log."""
+    """Run a library call: a configuration problem is exit 2; an output or archive folder
+    that cannot be written is exit 4, naming the folder and the reason; anything unexpected
+    is one clear line and exit 3, with the traceback written to `log_dir`/scorecard-error.log."""
     try:
         return action()
     except (ConfigError, RunInProgress) as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(plain(exc)) from None
+    except CannotWrite as exc:
+        raise CannotWriteError(plain(exc)) from None
+    except OSError as exc:
+        if exc.filename is None or not _inside(Path(os.fsdecode(exc.filename)), log_dir):
+            raise UnexpectedError(_unexpected(exc, log_dir)) from None
+        where = os.fsdecode(exc.filename)
+        raise CannotWriteError(plain(f"cannot write to {where}: {exc.strerror}")) from None
     except Exception as exc:
-        where = _write_traceback(log_dir)
-        first_line = (str(exc).splitlines() or [""])[0][:200]
-        raise UnexpectedError(
-            f"unexpected {type(exc).__name__}: {first_line} (details: {where})"
-        ) from None
+        raise UnexpectedError(_unexpected(exc, log_dir)) from None
+
+
+def _unexpected(exc: Exception, log_dir: Path) -> str:
+    """The one line for an unexpected error; its traceback goes to the error log."""
+    where = _write_traceback(log_dir)
+    first_line = plain((str(exc).splitlines() or [""])[0])[:200]
+    return f"unexpected {type(exc).__name__}: {first_line} (details: {where})"
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    path, folder = Path(os.path.abspath(path)), Path(os.path.abspath(folder))
+    return path == folder or folder in path.parents
 
 
 def _log_dir(config: Config, out: Path | None) -> Path:
@@ -406,13 +470,16 @@ def _print_outcome(result: run.ReportOutputs) -> None:
     _print_headline(summary, result.checked.period_reason)
     failed = [f for f in summary["files"] if f["status"] in FAILED_FILE_STATUSES]
     if failed:
-        console.print(f"Files to fix (details in {result.checked.html_path.name}):")
+        console.print(f"Files to fix (details in {safe(result.checked.html_path.name)}):")
     used = {d["department_id"]: d["file"] for d in summary["departments"] if d["file"]}
     for f in failed:
         dept = f["department_id"] or "?"
         instead = used.get(dept, "") if used.get(dept) != f["file"] else ""
-        note = f"; {instead} is used instead" if instead else ""
-        console.print(f"  [red]{f['status']}[/] {f['file']} ({dept}, {f['errors']} error(s){note})")
+        note = f"; {safe(instead)} is used instead" if instead else ""
+        console.print(
+            f"  [red]{safe(f['status'])}[/] {safe(f['file'])} "
+            f"({safe(dept)}, {f['errors']} error(s){note})"
+        )
 
 
 def _exit_code(checked: run.ValidationOutputs) -> int:

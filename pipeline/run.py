@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pipeline import contract
 from pipeline.advice import advise
-from pipeline.atomic import exclusive
+from pipeline.atomic import clean_stale_temps, exclusive
 from pipeline.config import Config
 from pipeline.fallback import corporate_map, find_fallbacks, with_stale
 from pipeline.feedback import write_feedback
@@ -180,6 +180,7 @@ def _check(
     intake, validated, reason = assessed.intake, assessed.validated, assessed.period_reason
     period = validated.period
     target = output_dir(config, period, out)
+    clean_stale_temps(target, target / "feedback", config.reporting.archive)  # killed runs'
     feedback = []
     by_file: dict[str, list] = {}
     for prob in validated.problems:

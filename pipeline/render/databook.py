@@ -1,8 +1,10 @@
 """Scored frames in, the analysts' Excel data book (`scorecard-<period>.xlsx`) out.
 
 One sheet per scored table, header row bold, frozen and filtered; scores as percentages.
-Text from submitted workbooks is written as text: a value such as `=HYPERLINK(...)` can
-never become a formula (the cell is a string with Excel's quote prefix). The Restatements
+Text from submitted workbooks is written as text, through `pipeline.render.excel.set_text`:
+a value such as `=HYPERLINK(...)` can never become a formula (the cell is a string with
+Excel's quote prefix), characters Excel cannot hold become "�" and text over Excel's cell
+limit is cut with a "…"; a number too large to be finite reads "inf". The Restatements
 sheet (past months changed since the last pack) shows old and new at full precision
 (Excel's General format); a blank month is an empty cell, never 0.
 """
@@ -22,6 +24,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from pipeline.atomic import replacing
+from pipeline.render.excel import set_text
 from pipeline.restate import RESTATEMENT_COLUMNS
 from pipeline.score import Scored
 
@@ -29,8 +32,6 @@ PERCENT = "0.0%"
 NUMBER = "#,##0.##"
 FULL = "General"  # every digit the cell holds
 MAX_WIDTH, MIN_WIDTH = 60, 8
-# A leading character that makes Excel (or LibreOffice) read text as a formula.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 # Columns that always hold a fraction 0..1.
 PERCENT_COLUMNS = frozenset(
@@ -134,7 +135,7 @@ def _write_sheet(ws: Worksheet, frame: pd.DataFrame) -> None:
             plain = _plain(name, value)
             cell = ws.cell(row=r, column=c)
             if isinstance(plain, str):
-                _set_text(cell, plain)
+                set_text(cell, plain)
             else:
                 cell.value = plain
                 if isinstance(plain, float | int) and not isinstance(plain, bool):
@@ -153,14 +154,6 @@ def _write_sheet(ws: Worksheet, frame: pd.DataFrame) -> None:
     ws.auto_filter.ref = f"A1:{get_column_letter(max(1, len(columns)))}{max(1, len(frame) + 1)}"
 
 
-def _set_text(cell: Any, text: str) -> None:
-    """Write text that stays text, even when it looks like a formula."""
-    cell.value = text
-    if text.startswith(FORMULA_START):
-        cell.data_type = "s"  # openpyxl typed it as a formula on assignment
-        cell.quotePrefix = True  # and Excel keeps it text when the cell is edited
-
-
 def _plain(name: str, value: Any) -> Any:
     """A cell value: numbers, dates, booleans, text; lists joined as text; NaN blank."""
     if isinstance(value, tuple | list):
@@ -169,14 +162,15 @@ def _plain(name: str, value: Any) -> Any:
         return None
     if isinstance(value, float) and math.isnan(value):
         return None
+    if isinstance(value, float) and math.isinf(value):
+        return str(value)  # "inf": openpyxl would write an empty number Excel cannot read
     if value is pd.NaT:
         return None
     if isinstance(value, pd.Timestamp):
         return value.to_pydatetime()
     if hasattr(value, "item") and not isinstance(value, str):  # numpy scalar
-        value = value.item()
-        if isinstance(value, float) and math.isnan(value):
-            return None
+        item = value.item()
+        return _plain(name, item) if type(item) is not type(value) else str(value)
     if isinstance(value, bool | int | float | date | datetime | str):
         return value
     return str(value)

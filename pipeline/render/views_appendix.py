@@ -27,6 +27,7 @@ from pipeline.render.format import (
     status_view,
     unit_kind,
 )
+from pipeline.render.validation import PROBLEMS_SHOWN, MoreProblems, ProblemCap
 from pipeline.restate import RESTATEMENT_COLUMNS
 from pipeline.score import Scored
 from pipeline.standing import State, counts, standings
@@ -35,6 +36,7 @@ from pipeline.vocabulary import ORG, FileStatus, is_blank
 
 BLANK_MONTH = "blank"  # a restated month that was (or became) blank: never shown as 0
 SUMMARY_NOTES = 5  # submission lines on the executive summary; the rest are in Appendix A
+REJECTED_SHOWN = 5  # a rejected department's first errors on its page; the rest in Appendix A
 LEVEL_TITLES = {
     "organisation": "Organisation",
     "department": "Departments",
@@ -79,7 +81,8 @@ class RejectedView:
     file: str
     errors: int
     reason: str  # the first error's message
-    problems: tuple[ProblemView, ...]
+    problems: tuple[ProblemView, ...]  # the first REJECTED_SHOWN errors
+    more: int  # errors of the file not in `problems`
 
 
 @dataclass(frozen=True)
@@ -175,9 +178,17 @@ class RestatedRow:
 
 @dataclass(frozen=True)
 class AppendixView:
+    """Problems and advice list each file's first PROBLEMS_SHOWN; `*_more` count the rest."""
+
     errors: tuple[ProblemView, ...]
     warnings: tuple[ProblemView, ...]
     advice: tuple[AdviceView, ...]
+    errors_more: tuple[MoreProblems, ...]
+    warnings_more: tuple[MoreProblems, ...]
+    advice_more: tuple[MoreProblems, ...]
+    errors_total: int
+    warnings_total: int
+    advice_total: int
     calculations: tuple[CalcGroup, ...]
     files: tuple[FileRow, ...]
     restated: tuple[RestatedRow, ...]
@@ -221,7 +232,8 @@ def submissions_view(
             file=file,
             errors=n_errors,
             reason=problems[0].message if problems else "The workbook has errors.",
-            problems=tuple(problem_view(p) for p in problems),
+            problems=tuple(problem_view(p) for p in problems[:REJECTED_SHOWN]),
+            more=max(0, len(problems) - REJECTED_SHOWN),
         )
 
     rejected = [
@@ -399,14 +411,23 @@ def appendix_view(
     names: Mapping[str, str],
     stale: Sequence[StaleDepartment],
 ) -> AppendixView:
-    problems = [problem_view(p) for p in validated.problems]
+    cap = ProblemCap(PROBLEMS_SHOWN)
+    problems = [
+        problem_view(p)
+        for p in validated.problems
+        if cap.admit(p.file, p.severity, p.code, p.cell or p.sheet)
+    ]
+    advice_cap = ProblemCap(PROBLEMS_SHOWN)
     advice = [
         AdviceView(
             **vars(problem_view(p)),
             department_name=names.get(p.department, p.department) if p.department else "",
         )
         for p in scored.advice
+        if advice_cap.admit(p.file, p.severity, p.code, p.cell or p.sheet)
     ]
+    more = cap.more()
+    n_errors = sum(1 for p in validated.problems if p.severity == ERROR)
     calc = scored.calculations
     groups = []
     for level, title in LEVEL_TITLES.items():
@@ -466,6 +487,12 @@ def appendix_view(
         errors=tuple(p for p in problems if p.severity == ERROR),
         warnings=tuple(p for p in problems if p.severity != ERROR),
         advice=tuple(advice),
+        errors_more=tuple(m for m in more if m.severity == ERROR),
+        warnings_more=tuple(m for m in more if m.severity != ERROR),
+        advice_more=tuple(advice_cap.more()),
+        errors_total=n_errors,
+        warnings_total=len(validated.problems) - n_errors,
+        advice_total=len(scored.advice),
         calculations=tuple(groups),
         files=tuple(files),
         restated=tuple(restated_rows(scored, names)),
