@@ -76,6 +76,8 @@ def parse_number(raw: Any) -> Parsed:
     if not _NUMBER.match(text):
         return Parsed(None, "not-a-number")
     value = float(text)
+    if math.isinf(value):  # `1e400` overflows to infinity: no figure a board can read
+        return Parsed(None, "not-a-number")
     if negative:
         value = -value
     if percent:

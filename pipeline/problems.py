@@ -228,6 +228,12 @@ CATALOGUE: dict[str, Kind] = {
         "{column} {value!r} is used more than once ({places}).",
         "Give every row its own ID; IDs are unique across the organisation.",
     ),
+    "text-too-long": Kind(
+        WARNING,
+        "Text too long",
+        "{column} is longer than {limit} characters; the pack shows the first {limit}.",
+        "Keep it short; put the detail in a separate document.",
+    ),
     # --- cross-sheet ------------------------------------------------------------------------
     "unknown-objective": Kind(
         ERROR,

@@ -577,6 +577,7 @@ def _type_sheet(
                             column=col.header,
                             value=row[header],
                             department=dept,
+                            **message_fields(parsed.code, col),
                         )
                     )
             data[col.key].append(parsed.value)
@@ -619,7 +620,12 @@ def _parse(raw: Any, col: contract.Column) -> Parsed:
     text = clean_text(raw)
     if col.kind == "id" and text is not None:
         text = text.upper()
+    if text is not None and len(text) > MAX_TEXT_CHARS:
+        return Parsed(text[: MAX_TEXT_CHARS - 1] + "…", "text-too-long")
     return Parsed(text)
+
+
+MAX_TEXT_CHARS = 2_000  # a pasted essay in Commentary would push the pack's pages apart
 
 
 def _concat(frames: list[pd.DataFrame], spec: SheetSpec) -> pd.DataFrame:
@@ -705,6 +711,8 @@ def message_fields(code: str, col: contract.Column | None) -> dict[str, str]:
         return {"expected": expected.get(col.kind, "in range") if col else "in range"}
     if code == "implausible-date":
         return {"years": f"{DATE_MIN.year}-{DATE_MAX.year}"}
+    if code == "text-too-long":
+        return {"limit": f"{MAX_TEXT_CHARS:,}"}
     return {}
 
 

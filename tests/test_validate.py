@@ -509,3 +509,16 @@ def test_id_lists_are_upper_cased_like_id_columns():
 
     assert parse_ids(" corp-f1; Fin-O2 ,\n").value == ("CORP-F1", "FIN-O2")
     assert parse_ids(None).value == ()
+
+
+def test_an_essay_pasted_in_commentary_is_cut_with_a_warning(tmp_path):
+    """40,000 characters in Commentary: accepted, cut to 2,000, and the submitter is told."""
+    rows = _valid_rows()
+    rows["kpis"][0]["Commentary"] = "word " * 8_000
+    v = _validate(tmp_path, make_workbook(tmp_path, **rows))
+    assert _cells(v) == [("KPIs!X2", "text-too-long")]
+    assert v.problems[0].message == (
+        "Commentary is longer than 2,000 characters; the pack shows the first 2,000."
+    )
+    assert len(v.kpis.loc[0, "commentary"]) == 2_000
+    assert v.files["status"].tolist() == ["accepted"]
