@@ -16,7 +16,7 @@ import hashlib
 import re
 import zipfile
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -111,9 +111,6 @@ def read_workbook(path: str | Path) -> RawWorkbook:
 
 def _read(path: Path) -> RawWorkbook:
     xml_parts = preflight(path)
-    # Calamine counts every serial from 1899-12-30; a 1904-system workbook (old Mac Excel)
-    # counts from 1904-01-01, so its dates would all be 1,462 days late.
-    shift = DATE_1904_OFFSET if xml_parts.pop(DATE_1904_MARK, None) is not None else None
     try:
         book = python_calamine.CalamineWorkbook.from_path(str(path))
     except python_calamine.PasswordError:
@@ -129,11 +126,11 @@ def _read(path: Path) -> RawWorkbook:
         for name in names:
             stripped = name.strip()
             if stripped == Sheet.SUBMISSION:
-                rows = _rows(book, name, shift)
+                rows = _rows(book, name)
                 submission = _key_values(rows)
                 submission_flags = sheet_flags.get(name, {})
             elif stripped in DATA_SHEETS and stripped not in sheets:
-                rows = _rows(book, name, shift)
+                rows = _rows(book, name)
                 sheets[stripped] = _to_raw_sheet(stripped, rows, sheet_flags.get(name, {}))
     except UnreadableWorkbook:
         raise
@@ -151,7 +148,7 @@ def _read(path: Path) -> RawWorkbook:
     )
 
 
-def _rows(book: Any, name: str, shift: timedelta | None = None) -> list[list[Any]]:
+def _rows(book: Any, name: str) -> list[list[Any]]:
     sheet = book.get_sheet_by_name(name)
     if sheet.height > MAX_ROWS or sheet.width > MAX_COLUMNS:
         raise UnreadableWorkbook(
@@ -162,10 +159,6 @@ def _rows(book: Any, name: str, shift: timedelta | None = None) -> list[list[Any
             limit=f"{MAX_ROWS} x {MAX_COLUMNS}",
         )
     rows = sheet.to_python(skip_empty_area=False)
-    if shift is not None:
-        return [
-            [_plain(v) - shift if isinstance(v, date) else _plain(v) for v in row] for row in rows
-        ]
     return [[_plain(v) for v in row] for row in rows]
 
 
@@ -313,10 +306,7 @@ def _check_members(archive: zipfile.ZipFile) -> dict[str, bytes]:
                 columns=str(columns),
                 limit=f"{MAX_EXTENT_ROWS} x {MAX_EXTENT_COLUMNS}",
             )
-    found = {name: parts[part] for name, part in sheets.items()}
-    if _DATE_1904.search(parts["xl/workbook.xml"]):
-        found[DATE_1904_MARK] = b""
-    return found
+    return {name: parts[part] for name, part in sheets.items()}
 
 
 def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int) -> bytes:
@@ -337,9 +327,6 @@ def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int) -> by
     return bytes(out)
 
 
-DATE_1904_MARK = "\0date1904"  # a key no sheet name can be: the workbook uses the 1904 system
-DATE_1904_OFFSET = timedelta(days=1462)
-_DATE_1904 = re.compile(rb'<(?:\w+:)?workbookPr\b[^>]*\bdate1904="(?:1|true)"')
 STRICT_NAMESPACE = b"http://purl.oclc.org/ooxml/spreadsheetml/main"
 _NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"

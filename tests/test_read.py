@@ -252,19 +252,3 @@ def test_a_cell_at_the_last_excel_address_is_refused_before_the_reader_sees_it(
         read_workbook(bad)
     assert caught.value.code == "sheet-too-large"
     assert str(caught.value).startswith("Sheet KPIs has 1048576 rows x 16384 columns")
-
-
-def test_a_1904_date_system_workbook_gives_the_same_dates(tmp_path: Path) -> None:
-    """Old Mac Excel counts days from 1904: its dates are read as typed, not 4 years late."""
-    path = make_workbook(tmp_path, **sample_rows())
-    mac = tmp_path / "mac.xlsx"
-    with zipfile.ZipFile(path) as src, zipfile.ZipFile(mac, "w", zipfile.ZIP_DEFLATED) as out:
-        for info in src.infolist():
-            data = src.read(info.filename)
-            if info.filename == "xl/workbook.xml":
-                data = data.replace(b"<workbookPr />", b'<workbookPr date1904="1" />')
-            out.writestr(info, data)
-    usual, old_mac = read_workbook(path), read_workbook(mac)
-    assert old_mac.submission["Submitted on"] == usual.submission["Submitted on"]
-    frame = old_mac.sheets[Sheet.CHECKINS].frame
-    assert frame["Date"].tolist() == usual.sheets[Sheet.CHECKINS].frame["Date"].tolist()
