@@ -43,3 +43,12 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) examples/demo/reports examples/demo/archive
+
+# Mutation fuzzing of the reader on the demo workbooks: N damaged copies, each read in a
+# worker process; exit 1 on any crash, hang or killed worker (kept in build/fuzz).
+N    ?= 200
+SEED ?= 1
+
+.PHONY: fuzz
+fuzz: $(STAMP)
+	$(PY) -m pipeline.fuzz --config $(CONFIG) -n $(N) --seed $(SEED) --keep build/fuzz

@@ -15,6 +15,9 @@ from typing import Any
 
 from pipeline.vocabulary import EXCEL_EPOCH
 
+# Zero-width spaces and joiners, word joiner, byte-order mark, soft hyphen: invisible when
+# typed or pasted, yet they would make `FIN-K1` another ID than `FIN-K1`.
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200d\u2060\ufeff]")
 _SPACES = re.compile(r"[\s\u00a0\u2007\u202f]+")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
@@ -43,7 +46,7 @@ def clean_text(raw: Any) -> str | None:
             raw = int(raw)
     if isinstance(raw, datetime | date):
         return raw.isoformat()[:10]
-    text = _SPACES.sub(" ", str(raw)).strip()
+    text = _SPACES.sub(" ", _INVISIBLE.sub("", str(raw))).strip()
     return text or None
 
 
@@ -54,9 +57,9 @@ def parse_number(raw: Any) -> Parsed:
     if isinstance(raw, bool):
         return Parsed(None, "not-a-number")
     if isinstance(raw, int | float):
-        if isinstance(raw, float) and math.isnan(raw):
-            return BLANK
-        if isinstance(raw, float) and math.isinf(raw):
+        if isinstance(raw, float) and (math.isnan(raw) or math.isinf(raw)):
+            # A blank cell reads as None; NaN or infinity can only be typed into the file's
+            # XML: not a figure, and never silently a blank.
             return Parsed(None, "not-a-number")
         return Parsed(float(raw))
     if isinstance(raw, datetime | date | timedelta):

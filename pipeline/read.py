@@ -15,10 +15,12 @@ from __future__ import annotations
 import hashlib
 import re
 import zipfile
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from xml.parsers import expat
 
 import pandas as pd
 import python_calamine
@@ -36,7 +38,9 @@ MAX_EXTENT_ROWS = 10 * MAX_ROWS
 MAX_EXTENT_COLUMNS = 10 * MAX_COLUMNS
 DATA_SHEETS = tuple(s for s in SHEET_ORDER if s not in (Sheet.INSTRUCTIONS, Sheet.LISTS))
 
-_CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
+_ROW_OR_CELL = re.compile(
+    rb"<(?:\w+:)?row\b([^>]*)>|<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S
+)
 _REF = re.compile(rb'\br="([A-Z]+[0-9]+)"')
 _ERROR_TYPE = re.compile(rb'\bt="e"')
 _VALUE = re.compile(rb"<(?:\w+:)?v>(.*?)</(?:\w+:)?v>", re.S)
@@ -105,7 +109,9 @@ def read_workbook(path: str | Path) -> RawWorkbook:
         raise
     except MemoryError:
         raise UnreadableWorkbook("unreadable-file", reason="it needs too much memory") from None
-    except Exception as exc:  # a library's surprise is this file's rejection, not the run's
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # a library's surprise (even a Rust panic) is this file's
         raise UnreadableWorkbook("unreadable-file", reason=_clean(exc)) from None
 
 
@@ -273,6 +279,9 @@ def _check_members(archive: zipfile.ZipFile) -> dict[str, bytes]:
     if sum(i.file_size for i in infos) > MAX_UNPACKED_BYTES:
         raise UnreadableWorkbook("file-too-large", size="over 200 MB when unpacked")
     names = {i.filename for i in infos}
+    if len(names) < len(infos):  # two readers could each take a different one
+        twice = sorted(n for n, count in Counter(i.filename for i in infos).items() if count > 1)
+        raise UnreadableWorkbook("unreadable-file", reason=f"it holds two parts named {twice[0]}")
     if "EncryptedPackage" in names:
         raise UnreadableWorkbook("encrypted-file")
     if "xl/workbook.xml" not in names:
@@ -289,6 +298,7 @@ def _check_members(archive: zipfile.ZipFile) -> dict[str, bytes]:
                 raise UnreadableWorkbook(
                     "unreadable-file", reason=f"{info.filename} declares XML entities"
                 )
+            _well_formed(info.filename, data)
             parts[info.filename] = data
     if STRICT_NAMESPACE in parts["xl/workbook.xml"][:4096]:
         raise UnreadableWorkbook(
@@ -325,6 +335,26 @@ def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int) -> by
             "unreadable-file", reason=f"damaged part {info.filename} ({_clean(exc)})"
         ) from None
     return bytes(out)
+
+
+_LONG_TEXT = re.compile(rb"<(?:\w+:)?t\b[^>]*>[^<]{32768}")
+
+
+def _well_formed(name: str, data: bytes) -> None:
+    """Expat's strict check (C speed): calamine forgives broken XML by guessing, and a
+    guess can give a cell another cell's text. Also: no cell text over Excel's limit."""
+    parser = expat.ParserCreate()
+    try:
+        parser.Parse(data, True)
+    except expat.ExpatError as exc:
+        raise UnreadableWorkbook(
+            "unreadable-file", reason=f"damaged XML in {name} ({_clean(exc)})"
+        ) from None
+    if _LONG_TEXT.search(data):
+        raise UnreadableWorkbook(
+            "unreadable-file",
+            reason=f"{name} holds a text over 32,767 characters, more than Excel allows",
+        )
 
 
 STRICT_NAMESPACE = b"http://purl.oclc.org/ooxml/spreadsheetml/main"
@@ -411,18 +441,26 @@ def _scan_flags(xml_by_sheet: dict[str, bytes]) -> dict[str, dict[str, str]]:
         if b't="e"' not in xml and not _FORMULA.search(xml):
             continue
         found: dict[str, str] = {}
-        for match in _CELL.finditer(xml):
-            attrs, body = match.group(1), match.group(2) or b""
-            ref = _REF.search(attrs)
-            if not ref:
+        row = col = 0
+        for match in _ROW_OR_CELL.finditer(xml):
+            if match.group(1) is not None:  # a <row>: cells that follow count from its number
+                ref = _EXTENT_REF.search(match.group(1))
+                row = int(ref.group(2)) if ref and ref.group(2) else row + 1
+                col = 0
                 continue
+            attrs, body = match.group(2), match.group(3) or b""
+            ref = _REF.search(attrs)
+            if ref:  # addressed cell
+                cell = ref.group(1).decode()
+                col = column_number(cell.rstrip("0123456789"))
+            else:  # an address is optional in the format: the next cell of the row
+                col += 1
+                cell = f"{column_letter(col - 1)}{row}"
             value = _VALUE.search(body)
             if _ERROR_TYPE.search(attrs):
-                found[ref.group(1).decode()] = (
-                    value.group(1).decode("utf-8", "replace") if value else "#ERROR"
-                )
+                found[cell] = value.group(1).decode("utf-8", "replace") if value else "#ERROR"
             elif _FORMULA.search(body) and (value is None or not value.group(1).strip()):
-                found[ref.group(1).decode()] = "formula-without-value"
+                found[cell] = "formula-without-value"
         if found:
             flags[name] = found
     return flags

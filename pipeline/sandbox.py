@@ -116,6 +116,7 @@ def _child(path: Path, send: Connection) -> None:
     """In the child: limit memory and CPU, read, send the result, leave without teardown."""
     try:
         faulthandler.disable()  # a crash is reported by the parent, not dumped on stderr
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 2)  # nor a library's panic message
         _limit_resources()
         send.send(_message(path))
     except BaseException:  # noqa: BLE001 - whatever happens, the parent decides from the exit
