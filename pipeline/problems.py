@@ -287,10 +287,11 @@ CATALOGUE: dict[str, Kind] = {
         "Lower is better, above it.",
     ),
     "zero-target-no-red": Kind(
-        ERROR,
-        "Zero target needs a red threshold",
-        "Target is 0 and no Red threshold is given, so no amber band can be computed.",
-        "Fill Red threshold with the value at which the KPI turns red.",
+        WARNING,
+        "Zero target without a red threshold",
+        "Target is 0 and no Red threshold is given: the KPI is Green when the target is met "
+        "and Red otherwise, with no amber band.",
+        "Fill Red threshold with the value at which the KPI turns red to get an amber band.",
     ),
     "sum-of-non-additive": Kind(
         WARNING,

@@ -206,7 +206,7 @@ def test_blank_month_is_not_zero_and_a_gap_is_a_warning(tmp_path):
 
 
 def test_kpi_definition_checks(tmp_path):
-    """Within range needs Target max; a zero target needs a red threshold; Sum of % warns."""
+    """Within range needs Target max; a zero target without red warns; Sum of % warns."""
     rows = _valid_rows()
     rows["kpis"][0].update({"Direction": "Within range", "Red threshold": None})
     rows["kpis"][1].update(
@@ -218,6 +218,22 @@ def test_kpi_definition_checks(tmp_path):
         ("KPIs!G3", "sum-of-non-additive"),
         ("KPIs!J3", "zero-target-no-red"),
     ]
+    assert _cells(v, "error") == [("KPIs!I2", "range-without-max")]
+
+
+def test_a_zero_target_without_red_is_accepted_and_scored_green_or_red(tmp_path):
+    """'Zero lost-time injuries': accepted with a warning; met is Green, missed is Red."""
+    from pipeline.score import score
+
+    rows = _valid_rows()
+    rows["kpis"][1].update({"Target": 0, "Red threshold": None, **_full_months(0.0)})
+    rows["kpis"][1]["2026-10"] = 1
+    config = make_config(tmp_path)
+    v = validate([read_workbook(make_workbook(tmp_path, **rows))], config, PERIOD)
+    assert _cells(v) == [("KPIs!J3", "zero-target-no-red")]
+    assert v.files["status"].tolist() == ["accepted"]
+    k2 = score(v, config).kpis.set_index("kpi_id").loc["FIN-K2"]
+    assert (k2["score"], k2["status"]) == (0.0, "Red")  # average 1/10 = 0.1 > 0: missed
 
 
 def test_newest_submission_wins_and_older_one_is_superseded(tmp_path):
