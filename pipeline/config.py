@@ -36,6 +36,7 @@ class Department:
     name: str
     parent: str | None = None
     corporate: bool = False
+    weight: float = 1.0  # its weight in its parent's roll-up (and the organisation's, at the top)
 
 
 @dataclass(frozen=True)
@@ -170,6 +171,8 @@ def _departments(raw: Any, where: str) -> tuple[Department, ...]:
             raise ConfigError(f"{where}: {label}.name must be a non-empty string")
         if dept.id in seen:
             raise ConfigError(f"{where}: {label}.id {dept.id!r} is a duplicate department ID")
+        if not 0 <= dept.weight <= 1000:
+            raise ConfigError(f"{where}: {label}.weight must be 0 to 1000, got {dept.weight!r}")
         seen.add(dept.id)
         departments.append(dept)
     by_id = {d.id: d for d in departments}

@@ -26,6 +26,7 @@ class Tree:
     walk: DepartmentTree
     names: dict[str, str]
     corporate: frozenset[str]
+    weights: dict[str, float]  # a department's weight in its parent's roll-up (default 1)
 
     @classmethod
     def build(cls, config: Config, extra: Iterable[str]) -> Tree:
@@ -36,7 +37,8 @@ class Tree:
                 pairs.append((dept, None))
                 names[dept] = dept
         corporate = frozenset(d.id for d in config.departments if d.corporate)
-        return cls(DepartmentTree.of(pairs), names, corporate)
+        weights = {d.id: float(d.weight) for d in config.departments}
+        return cls(DepartmentTree.of(pairs), names, corporate, weights)
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -139,11 +141,11 @@ def roll_up_all(
         for child in tree.walk.children(dept):
             r = departments[child]
             if r.scored + r.no_data > 0:
-                items.append((child, r.score, 1.0))
+                items.append((child, r.score, tree.weights.get(child, 1.0)))
         departments[dept] = roll_up(items)
     roots = list(tree.walk.roots())
     organisation = roll_up(
-        (d, departments[d].score, 1.0)
+        (d, departments[d].score, tree.weights.get(d, 1.0))
         for d in roots
         if departments[d].scored + departments[d].no_data > 0
     )

@@ -21,9 +21,9 @@ Roll-ups (weighted mean of scored inputs; No data inputs excluded and counted)
   roll-ups: contributions already count in the contributing department.
 - Department own score = equal-weight mean of its perspectives that hold an objective or
   a KPI (the "balanced" in BSC).
-  Department score = equal-weight mean of its own score and each child's department
-  score (the roll-up through the parent tree). Organisation = equal-weight mean of the
-  root departments' scores.
+  Department score = weighted mean of its own score (weight 1) and each child's
+  department score at the child's configured `weight` (default 1: the roll-up through the
+  parent tree). Organisation = weighted mean of the root departments' scores, likewise.
 - Organisation-wide perspective = equal-weight mean of the departments' scores for that
   perspective (each department counts once however many objectives it has).
 - Roll-up status: Green >= rollup_green_at, Amber >= rollup_amber_at, else Red.

@@ -1,0 +1,44 @@
+"""Department weights from scorecard.toml, hand-computed through the parent tree."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from pipeline.score import score
+from tests.frames import make_config
+from tests.test_score import _tree_fixture
+
+approx = pytest.approx
+
+
+def _config(sales_weight: float):
+    config = make_config([("CORP", None, True), ("SALES", "CORP", False)])
+    departments = tuple(
+        replace(d, weight=sales_weight) if d.id == "SALES" else d for d in config.departments
+    )
+    return replace(config, departments=departments)
+
+
+def test_a_child_weighs_its_configured_weight_in_its_parent():
+    """CORP own 0.25 (weight 1), SALES 0.5625 at weight 3: (0.25 + 0.5625 x 3) / 4 = 0.484375."""
+    s = score(_tree_fixture(), _config(3))
+    d = s.departments.set_index("department_id")
+    assert d.loc["CORP", "score"] == approx((0.25 + 0.5625 * 3) / 4)
+    assert d.loc["CORP", "formula"] == "(CORP own 0.250×1 + SALES 0.562×3) / 4 = 0.484"
+    assert s.organisation.iloc[0]["score"] == approx(0.484375)
+
+
+def test_weight_zero_shows_a_unit_without_counting_it():
+    """SALES at weight 0: CORP's score is its own scorecard alone; SALES is still scored."""
+    s = score(_tree_fixture(), _config(0))
+    d = s.departments.set_index("department_id")
+    assert d.loc["CORP", "score"] == approx(0.25)
+    assert d.loc["SALES", "score"] == approx(0.5625)
+
+
+def test_default_weight_one_keeps_the_equal_mean():
+    """Without a weight the roll-up is the plain mean, as before: (0.25 + 0.5625) / 2."""
+    s = score(_tree_fixture(), _config(1))
+    assert s.departments.set_index("department_id").loc["CORP", "score"] == approx(0.40625)
