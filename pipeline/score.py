@@ -173,6 +173,7 @@ OBJECTIVE_COLUMNS = (
     "department_id", "objective_id", "perspective", "objective", "owner", "corporate",
     "contributes_to", "weight", "own_score", "score", "status", "prev_score", "prev_status",
     "trend", "kpis_scored", "kpis_no_data", "contributors", "drivers", "inputs", "formula",
+    "own_formula",
 )  # fmt: skip
 PERSPECTIVE_COLUMNS = (
     "department_id", "perspective", "score", "status", "prev_score", "prev_status", "trend",
@@ -181,7 +182,7 @@ PERSPECTIVE_COLUMNS = (
 DEPARTMENT_COLUMNS = (
     "department_id", "department", "parent", "corporate", "depth", "framework", "submitted",
     "stale", "kpis", "kpis_no_data", "okr_objectives", "own_score", "score", "status",
-    "prev_score", "prev_status", "trend", "inputs", "formula",
+    "prev_score", "prev_status", "trend", "inputs", "formula", "own_formula",
 )  # fmt: skip
 ORGANISATION_COLUMNS = (
     "department_id", "name", "score", "status", "prev_score", "prev_status", "trend",
@@ -351,7 +352,7 @@ def score(validated: Validated, config: Config) -> Scored:
     attention = _attention(kpis, objective_frame, okr_objectives, perspective_frame, objectives)
     calculations = _calculations(
         objective_frame, perspective_frame, department_frame, organisation,
-        okr_objectives, okr_departments, tree,
+        okr_objectives, okr_departments, tree, scoring,
     )  # fmt: skip
     return Scored(
         period=period,
@@ -424,6 +425,7 @@ def _objective_frame(
                 "contributes_to": o["contributes_to"],
                 "weight": float(o["weight"]),
                 "own_score": own.score,
+                "own_formula": own.formula,
                 **versus.fields(full, before.objectives[oid].full),
                 "kpis_scored": own.scored,
                 "kpis_no_data": own.no_data,
@@ -511,6 +513,7 @@ def _department_frame(
                 "kpis_no_data": int((dept_kpis["status"] == Status.NO_DATA).sum()),
                 "okr_objectives": int((current_okrs["department_id"] == dept).sum()),
                 "own_score": now.own[dept].score,
+                "own_formula": now.own[dept].formula,
                 **versus.fields(r, before.departments[dept]),
                 "inputs": r.inputs,
                 "formula": r.formula,
@@ -619,16 +622,24 @@ def _calculations(
     okr_objs: pd.DataFrame,
     okr_depts: pd.DataFrame,
     tree: Tree,
+    scoring: Scoring,
 ) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
     for o in objectives.to_dict("records"):
+        formula = o["formula"]
+        if o["contributors"]:  # say which of its two scores feeds what
+            formula += (
+                f"; with contributors, as shown on the strategy map. Its own KPIs alone: "
+                f"{o['own_formula']}, the score its department's perspective uses, so no KPI "
+                "counts twice"
+            )
         rows.append(
             {
                 "level": "objective",
                 "department_id": o["department_id"],
                 "id": o["objective_id"],
                 "name": o["objective"],
-                "formula": o["formula"],
+                "formula": formula,
                 "score": o["score"],
                 "status": o["status"],
             }
@@ -655,6 +666,20 @@ def _calculations(
                 "formula": d["formula"],
                 "score": d["score"],
                 "status": d["status"],
+            }
+        )
+    for d in departments.to_dict("records"):
+        if pd.isna(d["own_score"]) and d["own_formula"] == "no scored inputs":
+            continue  # no scorecard of its own (OKRs only, or a parent of units only)
+        rows.append(
+            {
+                "level": "department-own",
+                "department_id": d["department_id"],
+                "id": f"{d['department_id']} own",
+                "name": f"{d['department']}: own scorecard (mean of its perspectives)",
+                "formula": d["own_formula"],
+                "score": d["own_score"],
+                "status": rollup_status(d["own_score"], scoring),
             }
         )
     for o in organisation.to_dict("records"):

@@ -42,3 +42,16 @@ def test_default_weight_one_keeps_the_equal_mean():
     """Without a weight the roll-up is the plain mean, as before: (0.25 + 0.5625) / 2."""
     s = score(_tree_fixture(), _config(1))
     assert s.departments.set_index("department_id").loc["CORP", "score"] == approx(0.40625)
+
+
+def test_the_calculation_appendix_has_a_row_for_every_own_score():
+    """SALES's own scorecard: (Customer 0.500 + Financial 0.625) / 2; CORP-F1 says which
+    of its two scores the perspective uses."""
+    calc = score(_tree_fixture(), _config(1)).calculations
+    own = calc[calc["level"] == "department-own"].set_index("department_id")
+    assert own.loc["SALES", "formula"] == "(Customer 0.500 + Financial 0.625) / 2 = 0.562"
+    assert own.loc["SALES", "score"] == approx(0.5625)
+    assert own.loc["SALES", "status"] == "Red"
+    f1 = calc[(calc["level"] == "objective") & (calc["id"] == "CORP-F1")].iloc[0]
+    assert f1["formula"].startswith("(C1 0.250×1 + SALES-O1 0.625×2) / 3 = 0.500; with ")
+    assert "Its own KPIs alone: (C1 0.250) / 1 = 0.250, the score its department's" in f1["formula"]

@@ -40,6 +40,7 @@ REJECTED_SHOWN = 5  # a rejected department's first errors on its page; the rest
 LEVEL_TITLES = {
     "organisation": "Organisation",
     "department": "Departments",
+    "department-own": "Departments' own scorecards",
     "perspective": "Perspectives",
     "objective": "Strategy-map objectives",
     "okr-department": "OKRs by department",
