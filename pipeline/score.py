@@ -186,7 +186,7 @@ DEPARTMENT_COLUMNS = (
 )  # fmt: skip
 ORGANISATION_COLUMNS = (
     "department_id", "name", "score", "status", "prev_score", "prev_status", "trend",
-    "departments_scored", "departments_no_data", "inputs", "formula",
+    "departments_scored", "departments_no_data", "inputs", "formula", "coverage",
 )  # fmt: skip
 ATTENTION_COLUMNS = (
     "kind", "department_id", "id", "name", "perspective", "status", "score", "red_months",
@@ -345,6 +345,7 @@ def score(validated: Validated, config: Config) -> Scored:
                 "departments_no_data": now.organisation.no_data,
                 "inputs": now.organisation.inputs,
                 "formula": now.organisation.formula,
+                "coverage": _coverage(config, validated.missing),
             }
         ],
         ORGANISATION_COLUMNS,
@@ -368,6 +369,23 @@ def score(validated: Validated, config: Config) -> Scored:
         attention=attention,
         calculations=calculations,
     )
+
+
+def _coverage(config: Config, absent: Sequence[str]) -> str:
+    """Which configured units the organisation score covers, by count and by weight.
+
+    A unit with no data this period (nothing accepted, nothing to show stale) is left out of
+    the mean, so the score could rise when a weak unit is missing: the coverage says so.
+    """
+    units = config.departments
+    missing = [d for d in units if d.id in absent]
+    total = sum(d.weight for d in units)
+    covered = total - sum(d.weight for d in missing)
+    share = f"{covered / total:.0%}" if total else "0%"
+    text = f"{len(units) - len(missing)} of {len(units)} units ({share} of their weight)"
+    if missing:
+        text += "; no data from " + ", ".join(d.name for d in missing)
+    return text
 
 
 def _objectives_input(objectives: pd.DataFrame) -> pd.DataFrame:
@@ -689,7 +707,7 @@ def _calculations(
                 "department_id": ORG,
                 "id": ORG,
                 "name": o["name"],
-                "formula": o["formula"],
+                "formula": f"{o['formula']}; covers {o['coverage']}",
                 "score": o["score"],
                 "status": o["status"],
             }

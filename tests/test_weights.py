@@ -55,3 +55,20 @@ def test_the_calculation_appendix_has_a_row_for_every_own_score():
     f1 = calc[(calc["level"] == "objective") & (calc["id"] == "CORP-F1")].iloc[0]
     assert f1["formula"].startswith("(C1 0.250×1 + SALES-O1 0.625×2) / 3 = 0.500; with ")
     assert "Its own KPIs alone: (C1 0.250) / 1 = 0.250, the score its department's" in f1["formula"]
+
+
+def test_the_organisation_score_states_its_coverage():
+    """FIN sent nothing: 2 of 3 units, 67 % of their weight, FIN named; never silent."""
+    from tests.frames import make_config as frames_config
+
+    v = _tree_fixture()
+    v.missing = ("FIN",)
+    cfg = frames_config([("CORP", None, True), ("SALES", "CORP", False), ("FIN", "CORP", False)])
+    s = score(v, cfg)
+    assert s.organisation.iloc[0]["coverage"] == (
+        "2 of 3 units (67% of their weight); no data from Dept FIN"
+    )
+    org = s.calculations[s.calculations["level"] == "organisation"].iloc[0]
+    assert org["formula"].endswith(
+        "; covers 2 of 3 units (67% of their weight); no data from Dept FIN"
+    )
