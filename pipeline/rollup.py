@@ -120,9 +120,22 @@ def roll_up_all(
         r = perspectives[key]
         return r.scored + r.no_data > 0
 
+    # Organisation-wide perspectives go through the department tree with the same weights
+    # as the organisation score, so the four tiles and the total come from one method.
     for persp in PERSPECTIVES:
+        through: dict[str, RollUp] = {}
+        for dept in tree.walk.post_order():
+            items = []
+            if dept in bsc_departments and present((dept, persp)):
+                items.append((f"{dept} own", perspectives[(dept, persp)].score, 1.0))
+            for child in tree.walk.children(dept):
+                if through[child].scored + through[child].no_data > 0:
+                    items.append((child, through[child].score, tree.weights.get(child, 1.0)))
+            through[dept] = roll_up(items)
         perspectives[(ORG, persp)] = roll_up(
-            (d, perspectives[(d, persp)].score, 1.0) for d in bsc_departments if present((d, persp))
+            (d, through[d].score, tree.weights.get(d, 1.0))
+            for d in tree.walk.roots()
+            if through[d].scored + through[d].no_data > 0
         )
 
     # Departments: own scorecard + children. A department that sent nothing counts as No

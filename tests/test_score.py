@@ -428,7 +428,9 @@ def test_calculations_list_every_roll_up():
     levels = set(s.calculations["level"])
     assert {"objective", "perspective", "department", "organisation"} <= levels
     org = s.calculations[s.calculations["level"] == "organisation"].iloc[0]
-    assert org["formula"] == "(CORP 0.406) / 1 = 0.406"
+    assert org["formula"] == (
+        "(CORP 0.406) / 1 = 0.406; covers 2 of 2 units (100% of their weight)"
+    )
 
 
 # --- OKRs -----------------------------------------------------------------------------------
@@ -446,8 +448,8 @@ def test_calculations_list_every_roll_up():
         ("Increase to", 50, 50, 49, 0.0),  # baseline = target, not met
         ("Decrease to", 50, 50, 51, 0.0),
         ("Stay at or above", NaN, 0.95, 0.96, 1.0),
-        ("Stay at or above", NaN, 0.95, 0.76, 0.8),  # 0.76 / 0.95
-        ("Stay at or below", NaN, 10, 12.5, 0.8),  # 10 / 12.5
+        ("Stay at or above", NaN, 0.95, 0.76, 0.0),  # breached: a limit, not a distance
+        ("Stay at or below", NaN, 10, 12.5, 0.0),  # breached
         ("Stay at or below", NaN, 10, 9, 1.0),
         ("Milestone", NaN, 1, 1, 1.0),
         ("Milestone", NaN, 1, 0.5, 0.0),

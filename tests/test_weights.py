@@ -72,3 +72,11 @@ def test_the_organisation_score_states_its_coverage():
     assert org["formula"].endswith(
         "; covers 2 of 3 units (67% of their weight); no data from Dept FIN"
     )
+
+
+def test_perspective_tiles_roll_up_through_the_tree_like_the_organisation_score():
+    """ORG Financial = CORP's tree: (CORP own 0.25 x1 + SALES 0.625 x3) / 4 = 0.53125."""
+    s = score(_tree_fixture(), _config(3))
+    p = s.perspectives.set_index(["department_id", "perspective"])
+    assert p.loc[("ORG", "Financial"), "score"] == approx((0.25 + 0.625 * 3) / 4)
+    assert p.loc[("ORG", "Customer"), "score"] == approx(0.5)  # SALES alone: CORP has none
