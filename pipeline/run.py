@@ -180,7 +180,8 @@ def _check(
     intake, validated, reason = assessed.intake, assessed.validated, assessed.period_reason
     period = validated.period
     target = output_dir(config, period, out)
-    clean_stale_temps(target, target / "feedback", config.reporting.archive)  # killed runs'
+    # leftovers of a killed run's temp files
+    clean_stale_temps(target, target / "feedback", target / "data", config.reporting.archive)
     feedback = []
     by_file: dict[str, list] = {}
     for prob in validated.problems:
@@ -257,7 +258,9 @@ def _score_inbox(
     scored.advice = advise(validated, scored)
     scored.restatements = restatements(validated, previous_submissions(config, validated))
     target = output_dir(config, validated.period, out)
-    databook = write_databook(scored, target / f"scorecard-{validated.period}.xlsx")
+    databook = write_databook(
+        scored, target / f"scorecard-{validated.period}.xlsx", validated, config.scoring
+    )
     return ReportOutputs(checked, scored, databook)
 
 
