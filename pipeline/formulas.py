@@ -32,12 +32,20 @@ KPIs
 OKRs
 - Current = the latest check-in dated on or before the period end, else Current.
 - Increase/Decrease to with a blank Baseline has no progress (no data), never a guess.
-- Stay at or above, not held: current / target (0 when target <= 0); Stay at or below,
-  not held: target / current (0 when target < 0); both clamped to 0..1.
+- Stay at or above / Stay at or below: 1 while held (current >= / <= target), 0 when
+  breached. A "stay" result is a limit, not a distance to travel: 102.9 % against "at or
+  below 101 %" is a breach, not 98 % of the way there. The pack prints the breach.
 - Milestone: 1 when current >= 1, else 0.
 - Expected progress = days elapsed (inclusive) at the period end / days in the KR's own
   quarter, clamped 0..1; behind pace when progress < 0.7 x expected (a KR with no
   progress figure is never behind pace).
+
+Thresholds
+- Every comparison of a score with a threshold (roll-up status, OKR grade, KPI Green at 1,
+  the pace line) goes through `at_least`: a score within 1e-9 of the threshold takes the
+  higher band, so float noise (0.7 and 0.1 averaging to 0.39999999999999997) cannot grade
+  a result one band too low. The KPI Red boundary is 0 itself: a score within 1e-9 of 0 is
+  0 (Red), as `clamp01` snaps it.
 """
 
 from __future__ import annotations
@@ -54,7 +62,7 @@ from pipeline.vocabulary import Aggregation, Direction, KrType, Status, Trend, i
 
 PACE = 0.7  # a KR is behind pace when progress < PACE x expected progress
 DERIVE_AFTER_MONTHS = 2  # a KPI red this long with no aligned OKR: "derive an OKR"
-_SNAP = 1e-9
+SNAP = _SNAP = 1e-9  # float noise: a score this close to a threshold is on it
 
 
 # --- small numeric helpers ----------------------------------------------------------------
@@ -74,6 +82,14 @@ def clamp01(x: float) -> float:
     if x <= _SNAP:
         return 0.0
     return x
+
+
+def at_least(score: float, threshold: float) -> bool:
+    """score >= threshold, taking float noise within 1e-9 below the threshold as on it.
+
+    NaN is never at least anything.
+    """
+    return not math.isnan(score) and score >= threshold - _SNAP
 
 
 def _num(x: float) -> str:
@@ -129,9 +145,9 @@ def roll_up(inputs: Iterable[tuple[str, float, float]]) -> RollUp:
 def _band(score: float, green_at: float, amber_at: float) -> str:
     if is_blank(score):
         return Status.NO_DATA
-    if score >= green_at:
+    if at_least(score, green_at):
         return Status.GREEN
-    return Status.AMBER if score >= amber_at else Status.RED
+    return Status.AMBER if at_least(score, amber_at) else Status.RED
 
 
 def rollup_status(score: float, scoring: Scoring) -> str:
@@ -222,9 +238,9 @@ def kpi_status(score: float) -> str:
     """Green when the target is met (1), Red at or beyond red (0), Amber between."""
     if is_blank(score):
         return Status.NO_DATA
-    if score >= 1:
+    if at_least(score, 1.0):
         return Status.GREEN
-    if score <= 0:
+    if score <= _SNAP:  # 0 within float noise is 0: at or beyond red
         return Status.RED
     return Status.AMBER
 
@@ -304,19 +320,34 @@ def kr_progress(kr_type: str, baseline: float, target: float, current: float) ->
     if kr_type == KrType.MILESTONE:
         return 1.0 if current >= 1 else 0.0
     if kr_type == KrType.STAY_ABOVE:
-        if current >= target:
-            return 1.0
-        return clamp01(max(0.0, min(1.0, current / target))) if target > 0 else 0.0
+        return 1.0 if current >= target else 0.0  # held or breached
     if kr_type == KrType.STAY_BELOW:
-        if current <= target:
-            return 1.0
-        return clamp01(max(0.0, min(1.0, target / current))) if target >= 0 else 0.0
+        return 1.0 if current <= target else 0.0
     if math.isnan(baseline):
         return math.nan
     if baseline == target:
         met = current <= target if kr_type == KrType.DECREASE else current >= target
         return 1.0 if met else 0.0
     return clamp01(max(0.0, min(1.0, (current - baseline) / (target - baseline))))
+
+
+def stay_breach(kr_type: str, target: float, current: float) -> float:
+    """How far a Stay key result is past its limit (> 0 when breached, else 0; NaN if blank)."""
+    target, current = as_float(target), as_float(current)
+    if math.isnan(target) or math.isnan(current):
+        return math.nan
+    if kr_type == KrType.STAY_ABOVE:
+        return max(0.0, target - current)
+    if kr_type == KrType.STAY_BELOW:
+        return max(0.0, current - target)
+    return math.nan
+
+
+def behind_pace(progress: float, expected: float) -> bool:
+    """progress < PACE x expected (with `at_least`); never behind without both figures."""
+    if is_blank(progress) or is_blank(expected):
+        return False
+    return not at_least(float(progress), PACE * float(expected))
 
 
 def expected_progress(quarter: str, as_of: date) -> float:

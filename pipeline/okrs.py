@@ -14,7 +14,14 @@ import pandas as pd
 
 from pipeline.config import Scoring
 from pipeline.contract import period_end, quarter_of
-from pipeline.formulas import PACE, as_float, expected_progress, kr_progress, okr_grade, roll_up
+from pipeline.formulas import (
+    as_float,
+    behind_pace,
+    expected_progress,
+    kr_progress,
+    okr_grade,
+    roll_up,
+)
 from pipeline.vocabulary import is_blank
 
 KEY_RESULT_COLUMNS = (
@@ -88,11 +95,7 @@ def score_key_results(
                 "confidence": confidence,
                 "confidence_change": change,
                 "expected": expected,
-                "behind_pace": bool(
-                    not math.isnan(progress)
-                    and not math.isnan(expected)
-                    and progress < PACE * expected
-                ),
+                "behind_pace": behind_pace(progress, expected),
                 "last_checkin": last,
                 "days_since_checkin": (as_of - last).days if last else math.nan,
                 "checkins": tuple(

@@ -1,9 +1,19 @@
-"""Numbers, dates, statuses and trends in, the display strings a board reads out (pure)."""
+"""Numbers, dates, statuses and trends in, the display strings a board reads out (pure).
+
+Display rule for scores (`fmt_score`): a score prints as a whole percentage, rounded half
+up, unless that would put the printed figure on the other side of a grading threshold than
+the score itself (the thresholds passed in, plus 100 %, which is only for a score of 1);
+then it prints with one decimal, rounded towards the score's own band (0.8993 against a
+Green at 90 % -> "89.9%", 0.9995 -> "99.9%"). A threshold of 0 (a KPI's Red) means
+"above 0": a KPI score of 0.002 prints "0.2%", never "0%". So a printed figure, read
+back, always falls in the band of the status printed next to it.
+"""
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -11,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from pipeline.contract import parse_period
+from pipeline.formulas import SNAP, at_least
 from pipeline.vocabulary import STATUS_STYLES, Status, Trend, as_status, is_blank
 
 MINUS = "−"
@@ -55,11 +66,51 @@ def fmt_text(x: Any) -> str:
     return "" if is_blank(x) else str(x)
 
 
-def fmt_score(x: Any) -> str:
-    """A 0..1 score as a whole percentage: 0.8333 -> "83%"; blank -> "—"."""
+KPI_THRESHOLDS: tuple[float, ...] = (1.0, 0.0)  # a KPI is Green at 1, Red at 0
+
+
+def rollup_thresholds(scoring: Any) -> tuple[float, ...]:
+    """The grading thresholds of a roll-up score (objective, perspective, department)."""
+    return (scoring.rollup_green_at, scoring.rollup_amber_at)
+
+
+def okr_thresholds(scoring: Any) -> tuple[float, ...]:
+    """The grading thresholds of an OKR score (objective, department, average)."""
+    return (scoring.okr_green_at, scoring.okr_amber_at)
+
+
+def _sides(x: float, thresholds: Sequence[float]) -> tuple[bool, ...]:
+    """Which side of every threshold `x` lies on (at or above: True); 0 means "above 0"."""
+    return tuple(x > SNAP if t == 0 else at_least(x, t) for t in thresholds)
+
+
+def fmt_score(x: Any, thresholds: Sequence[float] = ()) -> str:
+    """A 0..1 score as a percentage that never crosses a grading threshold (see the module).
+
+    0.8333 -> "83%"; 0.8993 with thresholds (0.9, 0.6) -> "89.9%"; 0.9995 -> "99.9%";
+    blank -> "—". `thresholds` are the scale of the status shown next to the figure
+    (`rollup_thresholds`, `okr_thresholds`, `KPI_THRESHOLDS`); 1.0 always counts.
+    """
     if is_blank(x):
         return BLANK
-    return f"{_round_half_up(float(x) * 100):.0f}%"
+    x = float(x)
+    scale = (1.0, *thresholds)
+    pct = x * 100
+    whole = _round_half_up(pct)
+    own = _sides(x, scale)
+    if _sides(whole / 100, scale) == own:
+        return f"{whole:.0f}%"
+    down = whole > pct  # rounding went up across a threshold: print lower, and vice versa
+    for decimals in range(1, 10):  # one decimal unless a threshold has finer ones
+        factor = 10**decimals
+        shown = (
+            math.floor(pct * factor + 1e-7) / factor
+            if down
+            else math.ceil(pct * factor - 1e-7) / factor
+        )
+        if _sides(shown / 100, scale) == own:
+            return f"{shown:.{decimals}f}%"
+    return f"{pct:g}%"
 
 
 def unit_kind(unit: Any) -> str:
@@ -194,20 +245,37 @@ def as_trend(value: Any) -> Trend:
         return Trend.NONE
 
 
-def trend_view(trend: Any, prev_score: Any = math.nan, score: Any = math.nan) -> TrendView:
-    """Arrow, words and "↑ from 74%" text; a change too small to show in whole percent
-    is drawn flat, so the page never says "↓ from 78%" next to a score of 78%."""
+def trend_view(
+    trend: Any,
+    prev_score: Any = math.nan,
+    score: Any = math.nan,
+    thresholds: Sequence[float] = (),
+) -> TrendView:
+    """Arrow, words and "↑ from 74%" text; a change too small to show in the printed
+    percentages is drawn flat, so the page never says "↓ from 78%" next to a score of 78%.
+    `thresholds` are the score's grading scale, as for `fmt_score`."""
     key = as_trend(trend)
     moved = key in (Trend.UP, Trend.DOWN)
-    if moved and not is_blank(score) and fmt_score(score) == fmt_score(prev_score):
+    shown = fmt_score(score, thresholds)
+    if moved and not is_blank(score) and shown == fmt_score(prev_score, thresholds):
         key = Trend.FLAT
     arrow, words = TRENDS[key]
     text = ""
     if key in (Trend.UP, Trend.DOWN, Trend.FLAT) and not is_blank(prev_score):
-        text = f"{arrow} from {fmt_score(prev_score)}"
+        text = f"{arrow} from {fmt_score(prev_score, thresholds)}"
     elif key == Trend.NEW:
         text = "new this month"
     return TrendView(arrow=arrow, words=words, text=text, css=key.value or "none")
+
+
+def fmt_breach(amount: Any, unit: Any) -> str:
+    """How far a Stay key result is past its limit: percent in points ("1.9 pp"), others
+    in the unit ("EUR 1,200")."""
+    if is_blank(amount):
+        return BLANK
+    if unit_kind(unit) == "percent":
+        return f"{fmt_number(abs(float(amount)) * 100, 1)} pp"
+    return fmt_value(abs(float(amount)), unit)
 
 
 def initiative_status(word: str) -> tuple[str, str]:

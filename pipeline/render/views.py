@@ -15,20 +15,23 @@ from typing import Any
 
 from markupsafe import Markup
 
-from pipeline.config import Config
+from pipeline.config import Config, Scoring
 from pipeline.contract import period_end
 from pipeline.fallback import stale_departments
 from pipeline.formulas import DERIVE_AFTER_MONTHS, PACE, okr_grade
 from pipeline.render import charts
 from pipeline.render.format import (
     BLANK,
+    KPI_THRESHOLDS,
     StatusView,
     TrendView,
     fmt_date,
     fmt_number,
     fmt_score,
     fmt_text,
+    okr_thresholds,
     period_label,
+    rollup_thresholds,
     status_view,
     trend_view,
 )
@@ -289,7 +292,8 @@ def pack_context(scored: Scored, validated: Validated, config: Config) -> PackVi
     rejected_by_dept = {r.department_id: r for r in submissions.rejected}
     org = records(scored.organisation)
     org_row = org[0] if org else {}
-    perspectives = _perspective_tiles(scored)
+    scale = rollup_thresholds(config.scoring)
+    perspectives = _perspective_tiles(scored, scale)
     dept_views = [
         department_view(
             d,
@@ -326,9 +330,11 @@ def pack_context(scored: Scored, validated: Validated, config: Config) -> PackVi
         heading=primary if _contrast_on_white(primary) >= 3 else "#1d2430",
         logo=brand.logo is not None,
         org=OrgView(
-            score=fmt_score(org_row.get("score")),
+            score=fmt_score(org_row.get("score"), scale),
             status=status_view(org_row.get("status")),
-            trend=trend_view(org_row.get("trend"), org_row.get("prev_score"), org_row.get("score")),
+            trend=trend_view(
+                org_row.get("trend"), org_row.get("prev_score"), org_row.get("score"), scale
+            ),
             gauge=charts.tile(
                 org_row.get("score"), as_status(org_row.get("status", Status.NO_DATA)), size=64
             ),
@@ -336,13 +342,15 @@ def pack_context(scored: Scored, validated: Validated, config: Config) -> PackVi
         ),
         perspectives=tuple(perspectives),
         okr=_okr_summary(scored, config),
-        attention=_attention(scored, names),
+        attention=_attention(scored, names, config.scoring),
         submissions=submissions,
-        overview=tuple(_overview(scored, [d for d, _, _ in departments])),
-        strategy=_strategy(scored, accent),
-        perspective_pages=tuple(_perspective_pages(scored, names, perspectives, month_index)),
+        overview=tuple(_overview(scored, [d for d, _, _ in departments], config.scoring)),
+        strategy=_strategy(scored, accent, scale),
+        perspective_pages=tuple(
+            _perspective_pages(scored, names, perspectives, month_index, scale)
+        ),
         departments=tuple(dept_views),
-        appendix=appendix_view(scored, validated, names, stale),
+        appendix=appendix_view(scored, validated, names, stale, config.scoring),
         legend=tuple(status_view(s) for s in Status),
         method=_method(scored, config),
         pace=PACE,
@@ -397,7 +405,7 @@ def _department_order(
     return [(by_id[dept], trail, tree.children(dept)) for dept, trail in tree.pre_order()]
 
 
-def _perspective_tiles(scored: Scored) -> list[PerspectiveTile]:
+def _perspective_tiles(scored: Scored, scale: Sequence[float]) -> list[PerspectiveTile]:
     org = scored.perspectives[scored.perspectives["department_id"] == ORG]
     by_name = {r["perspective"]: r for r in records(org)}
     tiles = []
@@ -408,9 +416,9 @@ def _perspective_tiles(scored: Scored) -> list[PerspectiveTile]:
             PerspectiveTile(
                 name=name,
                 anchor=f"perspective-{i + 1}",
-                score=fmt_score(r.get("score")),
+                score=fmt_score(r.get("score"), scale),
                 status=status_view(status),
-                trend=trend_view(r.get("trend", ""), r.get("prev_score"), r.get("score")),
+                trend=trend_view(r.get("trend", ""), r.get("prev_score"), r.get("score"), scale),
                 gauge=charts.tile(r.get("score"), status),
                 departments=int(r.get("objectives_scored", 0) or 0),
                 no_data=int(r.get("objectives_no_data", 0) or 0),
@@ -435,7 +443,7 @@ def _okr_summary(scored: Scored, config: Config) -> OkrSummary:
     return OkrSummary(
         present=len(objs) > 0,
         objectives=len(objs),
-        average=fmt_score(average),
+        average=fmt_score(average, okr_thresholds(config.scoring)),
         grade=status_view(okr_grade(average, config.scoring)),
         krs=len(krs),
         on_pace=len(known) - behind,
@@ -449,10 +457,17 @@ def _okr_summary(scored: Scored, config: Config) -> OkrSummary:
     )
 
 
-def _attention(scored: Scored, names: Mapping[str, str]) -> AttentionView:
+def _attention(scored: Scored, names: Mapping[str, str], scoring: Scoring) -> AttentionView:
     rows = []
     for a in records(scored.attention):
         red = a["kind"] in RED_KPI_KINDS
+        scale = (
+            KPI_THRESHOLDS
+            if red
+            else okr_thresholds(scoring)
+            if a["kind"] == "okr-aligned-to-nothing"
+            else rollup_thresholds(scoring)
+        )
         months = int(a["red_months"] or 0)
         rows.append(
             AttentionRow(
@@ -463,7 +478,7 @@ def _attention(scored: Scored, names: Mapping[str, str]) -> AttentionView:
                 name=fmt_text(a["name"]),
                 perspective=fmt_text(a["perspective"]),
                 status=status_view(a["status"]),
-                score=fmt_score(a["score"]),
+                score=fmt_score(a["score"], scale),
                 months=f"{months} month{'s' if months != 1 else ''}" if red else "",
                 okrs=", ".join(a["related"]) if red and a["related"] else "",
                 derive=a["kind"] == "derive-an-okr",
@@ -495,7 +510,10 @@ def _attention(scored: Scored, names: Mapping[str, str]) -> AttentionView:
     )
 
 
-def _overview(scored: Scored, departments: Sequence[Mapping[str, Any]]) -> list[OverviewRow]:
+def _overview(
+    scored: Scored, departments: Sequence[Mapping[str, Any]], scoring: Scoring
+) -> list[OverviewRow]:
+    scale, okr_scale = rollup_thresholds(scoring), okr_thresholds(scoring)
     persp = {(r["department_id"], r["perspective"]): r for r in records(scored.perspectives)}
     okr = {r["department_id"]: r for r in records(scored.okr_departments)}
     rows = []
@@ -505,7 +523,7 @@ def _overview(scored: Scored, departments: Sequence[Mapping[str, Any]]) -> list[
         for name in TOP_DOWN:
             p = persp.get((dept, name))
             cells.append(
-                OverviewCell(score=fmt_score(p["score"]), status=status_view(p["status"]))
+                OverviewCell(score=fmt_score(p["score"], scale), status=status_view(p["status"]))
                 if p is not None
                 else None
             )
@@ -515,10 +533,12 @@ def _overview(scored: Scored, departments: Sequence[Mapping[str, Any]]) -> list[
                 name=d["department"],
                 depth=int(d["depth"]),
                 cells=tuple(cells),
-                score=fmt_score(d["score"]),
+                score=fmt_score(d["score"], scale),
                 status=status_view(d["status"]),
-                trend=trend_view(d["trend"], d["prev_score"], d["score"]),
-                okr=OverviewOkr(score=fmt_score(o["score"]), grade=status_view(o["grade"]))
+                trend=trend_view(d["trend"], d["prev_score"], d["score"], scale),
+                okr=OverviewOkr(
+                    score=fmt_score(o["score"], okr_scale), grade=status_view(o["grade"])
+                )
                 if o is not None
                 else None,
                 framework=d["framework"],
@@ -529,7 +549,7 @@ def _overview(scored: Scored, departments: Sequence[Mapping[str, Any]]) -> list[
     return rows
 
 
-def _strategy(scored: Scored, accent: str) -> StrategyView:
+def _strategy(scored: Scored, accent: str, scale: Sequence[float]) -> StrategyView:
     objs = scored.objectives
     corporate = objs[objs["corporate"].astype(bool)] if len(objs) else objs
     scope = "corporate"
@@ -544,7 +564,7 @@ def _strategy(scored: Scored, accent: str) -> StrategyView:
                 label=fmt_text(o["objective"]) or fmt_text(o["objective_id"]),
                 perspective=fmt_text(o["perspective"]),
                 status=status,
-                caption=f"{STATUS_STYLES[status].symbol} {status} · {fmt_score(o['score'])}",
+                caption=f"{STATUS_STYLES[status].symbol} {status} · {fmt_score(o['score'], scale)}",
             )
         )
     on_map = {i.id for i in items}
@@ -560,9 +580,9 @@ def _strategy(scored: Scored, accent: str) -> StrategyView:
             name=fmt_text(o["objective"]),
             perspective=fmt_text(o["perspective"]),
             owner=fmt_text(o["owner"]),
-            score=fmt_score(o["score"]),
+            score=fmt_score(o["score"], scale),
             status=status_view(o["status"]),
-            trend=trend_view(o["trend"], o["prev_score"], o["score"]),
+            trend=trend_view(o["trend"], o["prev_score"], o["score"], scale),
             contributors=len(o["contributors"]),
             effects=", ".join(o["contributes_to"]),
         )
@@ -584,6 +604,7 @@ def _perspective_pages(
     names: Mapping[str, str],
     tiles: Sequence[PerspectiveTile],
     month_index: int | None,
+    scale: Sequence[float],
 ) -> list[PerspectivePage]:
     kpis = scored.kpis
     if not len(kpis):
@@ -600,7 +621,7 @@ def _perspective_pages(
             groups.append(
                 PerspectiveGroup(
                     department=names.get(dept, dept),
-                    score=fmt_score(p["score"]) if p else BLANK,
+                    score=fmt_score(p["score"], scale) if p else BLANK,
                     status=status_view(p["status"] if p else Status.NO_DATA),
                     kpis=tuple(
                         kpi_view(k, month_index, spark=False)

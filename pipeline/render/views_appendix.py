@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from pipeline.config import Config
+from pipeline.config import Config, Scoring
 from pipeline.fallback import StaleDepartment
 from pipeline.problems import ERROR, Problem
 from pipeline.render.format import (
@@ -23,7 +23,9 @@ from pipeline.render.format import (
     fmt_score,
     fmt_text,
     fmt_value,
+    okr_thresholds,
     period_label,
+    rollup_thresholds,
     status_view,
     unit_kind,
 )
@@ -411,6 +413,7 @@ def appendix_view(
     validated: Validated,
     names: Mapping[str, str],
     stale: Sequence[StaleDepartment],
+    scoring: Scoring | None = None,
 ) -> AppendixView:
     cap = ProblemCap(PROBLEMS_SHOWN)
     problems = [
@@ -435,6 +438,11 @@ def appendix_view(
         rows = calc[calc["level"] == level] if len(calc) else calc
         if not len(rows):
             continue
+        # A printed score never crosses its own grading threshold (format.fmt_score).
+        scale: tuple[float, ...] = ()
+        if scoring is not None:
+            okr = level.startswith("okr-")
+            scale = okr_thresholds(scoring) if okr else rollup_thresholds(scoring)
         groups.append(
             CalcGroup(
                 title=title,
@@ -446,7 +454,7 @@ def appendix_view(
                         id=fmt_text(r["id"]),
                         name=fmt_text(r["name"]),
                         formula=fmt_text(r["formula"]),
-                        score=fmt_score(r["score"]),
+                        score=fmt_score(r["score"], scale),
                         status=status_view(r["status"]),
                     )
                     for r in records(rows)

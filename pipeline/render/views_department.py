@@ -12,13 +12,15 @@ from markupsafe import Markup
 from pipeline.config import Config
 from pipeline.contract import PERSPECTIVES
 from pipeline.fallback import StaleDepartment
-from pipeline.formulas import rollup_status
+from pipeline.formulas import rollup_status, stay_breach
 from pipeline.render import charts
 from pipeline.render.format import (
     BLANK,
+    KPI_THRESHOLDS,
     MINUS,
     StatusView,
     TrendView,
+    fmt_breach,
     fmt_date,
     fmt_money,
     fmt_number,
@@ -28,7 +30,9 @@ from pipeline.render.format import (
     fmt_value,
     fmt_variance,
     initiative_status,
+    okr_thresholds,
     period_label,
+    rollup_thresholds,
     status_view,
     trend_view,
     unit_kind,
@@ -124,6 +128,8 @@ class KrView:
     bar: Markup
     progress: str
     result: str
+    limit: str  # a Stay key result: "held" or "breached by 1.9 pp" ("" for other types)
+    breached: bool
     baseline: str
     confidence: str
     confidence_change: str
@@ -248,7 +254,7 @@ def kpi_view(k: Mapping[str, Any], month_index: int | None, spark: bool = True) 
         perspective=fmt_text(k["perspective"]),
         unit=unit,
         status=status_view(status),
-        score=fmt_score(k["score"]),
+        score=fmt_score(k["score"], KPI_THRESHOLDS),
         actual=fmt_value(k["actual"], unit),
         actual_note=f"YTD {aggregation.lower()}" if aggregated else "",
         prev=fmt_value(k["prev_actual"], unit),
@@ -257,7 +263,7 @@ def kpi_view(k: Mapping[str, Any], month_index: int | None, spark: bool = True) 
         red=red,
         variance=fmt_variance(k["variance"], unit),
         variance_pct="" if unit_kind(unit) == "percent" else fmt_pct_change(k["variance_pct"]),
-        trend=trend_view(k["trend"], k["prev_score"], k["score"]),
+        trend=trend_view(k["trend"], k["prev_score"], k["score"], KPI_THRESHOLDS),
         red_months=int(k["red_months"] or 0),
         spark=charts.sparkline(
             list(k["series"]),
@@ -297,6 +303,7 @@ def department_view(
     earlier period.
     """
     dept = d["department_id"]
+    scale = rollup_thresholds(config.scoring)
     currency = config.organisation.currency
     kpis = [k for k in records(scored.kpis) if k["department_id"] == dept]
     objectives = {
@@ -327,11 +334,11 @@ def department_view(
                     id=fmt_text(oid),
                     name=fmt_text(o["objective"]) if o else "",
                     # the department's perspective uses own scores (its KPIs only)
-                    score=fmt_score(o["own_score"]) if o else "",
+                    score=fmt_score(o["own_score"], scale) if o else "",
                     status=status_view(
                         rollup_status(o["own_score"], config.scoring) if o else Status.NO_DATA
                     ),
-                    full_score=fmt_score(o["score"]) if contributed else "",
+                    full_score=fmt_score(o["score"], scale) if contributed else "",
                     full_status=status_view(o["status"] if o else Status.NO_DATA),
                     known=o is not None,
                     kpis=tuple(members),
@@ -341,22 +348,24 @@ def department_view(
         sections.append(
             PerspectiveSection(
                 name=name,
-                score=fmt_score(p["score"]) if p else BLANK,
+                score=fmt_score(p["score"], scale) if p else BLANK,
                 status=status_view(p["status"] if p else Status.NO_DATA),
-                trend=trend_view(p["trend"], p["prev_score"], p["score"]) if p else trend_view(""),
+                trend=trend_view(p["trend"], p["prev_score"], p["score"], scale)
+                if p
+                else trend_view(""),
                 groups=tuple(groups),
                 kpi_count=len(in_persp),
             )
         )
     chips = [
-        Chip(name=name, score=fmt_score(p["score"]), status=status_view(p["status"]))
+        Chip(name=name, score=fmt_score(p["score"], scale), status=status_view(p["status"]))
         for name in TOP_DOWN
         if (p := persp.get(name)) is not None
         and p["objectives_scored"] + p["objectives_no_data"] > 0
     ]
 
     fill = charts.colour(config.branding.primary_colour)
-    okrs = _department_okrs(scored, dept, fill)
+    okrs = _department_okrs(scored, dept, fill, okr_thresholds(config.scoring))
     initiatives = _initiatives(validated, dept, currency, all_objectives, fill)
     sub = submission
     okr_dept = next(
@@ -371,10 +380,10 @@ def department_view(
         depth=int(d["depth"]),
         trail=tuple(trail),
         children=tuple(children),
-        score=fmt_score(d["score"]),
-        own_score=fmt_score(d["own_score"]),
+        score=fmt_score(d["score"], scale),
+        own_score=fmt_score(d["own_score"], scale),
         status=status_view(d["status"]),
-        trend=trend_view(d["trend"], d["prev_score"], d["score"]),
+        trend=trend_view(d["trend"], d["prev_score"], d["score"], scale),
         gauge=charts.tile(d["score"], as_status(d["status"])),
         framework=FRAMEWORKS.get(framework, fmt_text(framework)),
         framework_code=fmt_text(framework),
@@ -385,7 +394,7 @@ def department_view(
         chips=tuple(chips),
         sections=tuple(sections),
         okrs=okrs,
-        okr_score=fmt_score(okr_dept["score"]) if okr_dept else "",
+        okr_score=fmt_score(okr_dept["score"], okr_thresholds(config.scoring)) if okr_dept else "",
         okr_grade=status_view(okr_dept["grade"] if okr_dept else Status.NO_DATA),
         initiatives=tuple(initiatives),
         submitted=bool(d["submitted"]),
@@ -401,7 +410,9 @@ def department_view(
     )
 
 
-def _department_okrs(scored: Scored, dept: str, fill: str) -> DepartmentOkrs:
+def _department_okrs(
+    scored: Scored, dept: str, fill: str, scale: Sequence[float]
+) -> DepartmentOkrs:
     objs = [o for o in records(scored.okr_objectives) if o["department_id"] == dept]
     krs = [k for k in records(scored.key_results) if k["department_id"] == dept]
     current = [o for o in objs if bool(o["current_quarter"])]
@@ -414,7 +425,7 @@ def _department_okrs(scored: Scored, dept: str, fill: str) -> DepartmentOkrs:
                 id=fmt_text(o["okr_objective_id"]),
                 name=fmt_text(o["okr_objective"]) or fmt_text(o["okr_objective_id"]),
                 quarter=fmt_text(o["quarter"]),
-                score=fmt_score(o["score"]),
+                score=fmt_score(o["score"], scale),
                 grade=status_view(o["grade"]),
                 confidence=BLANK
                 if is_blank(o["confidence"])
@@ -436,6 +447,7 @@ def _kr_view(k: Mapping[str, Any], fill: str) -> KrView:
     unit = fmt_text(k["unit"])
     conf = k["confidence"]
     change = k["confidence_change"]
+    limit = _stay_limit(k, unit)
     if is_blank(k["progress"]):
         pace, pace_status = Status.NO_DATA.value, Status.NO_DATA
     elif bool(k["behind_pace"]):
@@ -449,6 +461,8 @@ def _kr_view(k: Mapping[str, Any], fill: str) -> KrView:
         bar=charts.progress_bar(k["progress"], k["expected"], width=64, height=7, fill=fill),
         progress=fmt_score(k["progress"]),
         result=_kr_result(k, unit),
+        limit=limit,
+        breached=limit.startswith("breached"),
         baseline=""
         if k["type"] == KrType.MILESTONE or is_blank(k["baseline"])
         else f"from {fmt_value(k['baseline'], unit)}",
@@ -466,12 +480,29 @@ def _kr_view(k: Mapping[str, Any], fill: str) -> KrView:
 
 
 def _kr_result(k: Mapping[str, Any], unit: str) -> str:
-    """Current against target; a milestone reads Done / Not done."""
+    """Current against target; a milestone reads Done / Not done; a Stay key result reads
+    "102.9% against ≤ 101.0%" (with `_stay_limit` beneath it)."""
     if k["type"] == KrType.MILESTONE:
         if is_blank(k["current"]):
             return BLANK
         return "Done" if float(k["current"]) >= 1 else "Not done"
+    if k["type"] in (KrType.STAY_ABOVE, KrType.STAY_BELOW) and not is_blank(k["current"]):
+        sign = "≥" if k["type"] == KrType.STAY_ABOVE else "≤"
+        return f"{fmt_value(k['current'], unit)} against {sign} {fmt_value(k['target'], unit)}"
     return f"{fmt_value(k['current'], unit)} / {fmt_value(k['target'], unit)}"
+
+
+def _stay_limit(k: Mapping[str, Any], unit: str) -> str:
+    """A Stay key result: "held", or "breached by 1.9 pp" (in the unit; percent in points).
+
+    Its progress is 1 or 0, so the size of a breach is shown here instead.
+    """
+    if k["type"] not in (KrType.STAY_ABOVE, KrType.STAY_BELOW):
+        return ""
+    breach = stay_breach(k["type"], k["target"], k["current"])
+    if is_blank(breach):
+        return ""
+    return f"breached by {fmt_breach(breach, unit)}" if breach > 0 else "held"
 
 
 def _initiatives(
