@@ -148,6 +148,7 @@ def test_november_a_bad_month_removes_no_good_department(shared: Path) -> None:
         assert f"{dept}: October 2026" in pack  # shown stale, never silently dropped
     assert "4,200" not in pack and "4200" not in pack  # 42 typed for 42 % never reaches the board
     assert "Group strategy office : no workbook received. Showing October 2026." in pack
+    assert "Covers 10 of 10 units (100% of their weight)." in pack  # all shown, 4 stale
 
     chase = CliRunner().invoke(
         main, ["status", "--config", str(shared / "scorecard.toml"), "--json"]

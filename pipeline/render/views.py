@@ -83,6 +83,7 @@ class OrgView:
     trend: TrendView
     gauge: Markup
     departments_scored: int
+    coverage: str  # "9 of 10 units (92% of their weight); no data from Marketing"
 
 
 @dataclass(frozen=True)
@@ -339,6 +340,7 @@ def pack_context(scored: Scored, validated: Validated, config: Config) -> PackVi
                 org_row.get("score"), as_status(org_row.get("status", Status.NO_DATA)), size=64
             ),
             departments_scored=int(org_row.get("departments_scored") or 0),
+            coverage=fmt_text(org_row.get("coverage")),
         ),
         perspectives=tuple(perspectives),
         okr=_okr_summary(scored, config),
