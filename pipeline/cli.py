@@ -239,15 +239,24 @@ WARNINGS_FIRST = (
 WARNINGS_SHOWN = 5
 
 
-def _print_headline(summary: dict[str, Any], period_reason: str) -> None:
-    """Who is in and who is not, then the warnings: the same counts as the reports."""
-    s, d = summary["summary"], summary["summary"]["departments"]
+def _print_period_and_counts(
+    organisation: str, period: str, reason: str, d: dict[str, int]
+) -> None:
+    """The first lines of every report and of the chase list: one wording, one count."""
     console.print(
-        f"[bold]{safe(summary['organisation'])} - {safe(summary['period'])}[/]\n"
-        f"Period: {safe(period_reason)}\n"
+        f"[bold]{safe(organisation)} - {safe(period)}[/]\n"
+        f"Period: {safe(reason)}\n"
         f"Departments: {d['accepted']} accepted, {d['rejected']} rejected, "
         f"{d['missing']} missing of {d['expected']}"
         + (f"; {d['stale']} shown from earlier data" if d["stale"] else "")
+    )
+
+
+def _print_headline(summary: dict[str, Any], period_reason: str) -> None:
+    """Who is in and who is not, then the warnings: the same counts as the reports."""
+    s = summary["summary"]
+    _print_period_and_counts(
+        summary["organisation"], summary["period"], period_reason, s["departments"]
     )
     for dept in summary["departments"]:
         if dept["state"] == "accepted":
@@ -361,13 +370,8 @@ def status(config_path: str, period: str | None, as_json: bool, history: bool) -
     if as_json:
         click.echo(json.dumps(summary, indent=2, default=str))
         return
-    d = summary["counts"]
-    console.print(
-        f"[bold]{safe(summary['organisation'])} - {safe(summary['period'])}[/]\n"
-        f"Period: {safe(summary['period_reason'])}\n"
-        f"Departments: {d['accepted']} accepted, {d['rejected']} rejected, "
-        f"{d['missing']} missing of {d['expected']}"
-        + (f"; {d['stale']} shown from earlier data" if d["stale"] else "")
+    _print_period_and_counts(
+        summary["organisation"], summary["period"], summary["period_reason"], summary["counts"]
     )
     table = Table()
     for col in ("Department", "State", "File", "Prepared by", "Submitted on", "Why / note"):

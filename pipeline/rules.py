@@ -57,7 +57,7 @@ def workbook_problems(
     """
     out: list[Problem] = []
     owners = {d.id: d for d in config.departments if d.id != department}
-    foreign: dict[str, list[tuple[str, str, int]]] = {}
+    foreign: dict[str, list[tuple[str, str, int, str]]] = {}  # owner -> (sheet, key, row, ID)
     for sheet, key in DEFINING_IDS:
         frame = typed.get(sheet)
         if frame is None:
@@ -65,13 +65,11 @@ def workbook_problems(
         for value, row in zip(frame[key], frame["row"], strict=True):
             prefix = str(value).split("-", 1)[0] if isinstance(value, str) and "-" in value else ""
             if prefix in owners:
-                foreign.setdefault(prefix, []).append((sheet, key, int(row)))
+                foreign.setdefault(prefix, []).append((sheet, key, int(row), value))
     if foreign and department:
         owner, places = max(foreign.items(), key=lambda item: len(item[1]))
-        sheet, key, row = places[0]
-        examples = ", ".join(
-            sorted({str(typed[sh].set_index("row").at[r, k]) for sh, k, r in places})[:3]
-        )
+        sheet, key, row, _ = places[0]
+        examples = ", ".join(sorted({value for *_, value in places})[:3])
         out.append(
             problem(
                 "foreign-ids",

@@ -12,21 +12,25 @@ from typing import Any
 import pandas as pd
 
 from pipeline import contract
+from pipeline.cells import (
+    CellLocator,
+    concat_frames,
+    message_fields,
+    specs_by_name,
+    type_workbook,
+)
 from pipeline.coerce import (
     Parsed,
     clean_text,
-    normalise_choice,
     parse_date,
-    parse_ids,
-    parse_number,
 )
 from pipeline.config import Config
-from pipeline.contract import Sheet, SheetSpec, SubmissionField
+from pipeline.contract import Sheet, SubmissionField
 from pipeline.problems import ERROR, Problem, problem, shown_value
-from pipeline.read import RawSheet, RawWorkbook
+from pipeline.read import RawWorkbook
 from pipeline.rules import CorporateMap, cross_sheet_problems, workbook_problems
 from pipeline.schemas import BUILTIN_CHECKS, failures, sheet_schema
-from pipeline.vocabulary import DATE_MAX, DATE_MIN, NUMERIC_KINDS, ColumnKind, FileStatus
+from pipeline.vocabulary import DATE_MAX, DATE_MIN, FileStatus
 
 
 @dataclass
@@ -101,20 +105,6 @@ class _Candidate:
     status: str = ""
 
 
-class _Locator:
-    """Maps (file, sheet, key, row) to an Excel cell, through each file's header letters."""
-
-    def __init__(self) -> None:
-        self.letters: dict[tuple[str, str], dict[str, str]] = {}
-
-    def add(self, file: str, sheet: str, key_letters: dict[str, str]) -> None:
-        self.letters[(file, sheet)] = key_letters
-
-    def cell(self, file: str, sheet: str, key: str, row: int) -> str:
-        letter = self.letters.get((file, sheet), {}).get(key, "")
-        return f"{sheet}!{letter}{int(row)}" if letter else f"{sheet}!{int(row)}:{int(row)}"
-
-
 def validate(
     workbooks: Sequence[RawWorkbook],
     config: Config,
@@ -136,9 +126,11 @@ def validate(
     months = contract.fiscal_year_months(period, config.organisation.fiscal_year_start)
     candidates = [_check_submission(raw, config) for raw in workbooks]
     queues = _queues(candidates, period, _month(today or date.today()))
-    locator = _Locator()
+    locator = CellLocator()
     for cand in (c for queue in queues.values() for c in queue):
-        cand.typed = _typed_sheets(cand, months, locator)
+        cand.typed = type_workbook(
+            cand.raw, cand.file, cand.department_id or "", months, locator, cand.problems
+        )
         cand.problems += workbook_problems(cand.file, cand.department_id or "", cand.typed,
                                            config, period, months, locator.cell)  # fmt: skip
     chosen = _choose(queues, months, config, period, locator, known_ids, corporate)
@@ -219,7 +211,7 @@ def _choose(
     months: tuple[str, ...],
     config: Config,
     period: str,
-    locator: _Locator,
+    locator: CellLocator,
     known_ids: frozenset[str],
     corporate: CorporateMap | None,
 ) -> dict[str, _Candidate]:
@@ -265,7 +257,7 @@ def _check_set(
     months: tuple[str, ...],
     config: Config,
     period: str,
-    locator: _Locator,
+    locator: CellLocator,
     known_ids: frozenset[str],
     corporate: CorporateMap | None,
     context: Iterable[_Candidate] = (),
@@ -297,7 +289,10 @@ def _frames(members: Iterable[_Candidate], months: tuple[str, ...]) -> dict[str,
     for cand in members:
         for name, frame in cand.typed.items():
             typed[name].append(frame)
-    return {name: _concat(typed.get(name, []), spec) for name, spec in _specs(months).items()}
+    return {
+        name: concat_frames(typed.get(name, []), spec)
+        for name, spec in specs_by_name(months).items()
+    }
 
 
 def _settle(queue: list[_Candidate], chosen: dict[str, _Candidate], period: str) -> None:
@@ -473,188 +468,18 @@ def _with_department(prob: Problem, dept: str | None) -> Problem:
     return Problem(**{**prob.as_dict(), "department": dept})
 
 
-# --- Typing each sheet ---------------------------------------------------------------------------
-
-
-def _specs(months: tuple[str, ...]) -> dict[str, SheetSpec]:
-    return {spec.name: spec for spec in contract.data_sheet_specs(months)}
-
-
-def _typed_sheets(
-    cand: _Candidate, months: tuple[str, ...], locator: _Locator
-) -> dict[str, pd.DataFrame]:
-    """Type every data sheet of one workbook; record cell-level problems on the candidate."""
-    out: dict[str, pd.DataFrame] = {}
-    for name, spec in _specs(months).items():
-        raw_sheet = cand.raw.sheets.get(name)
-        if raw_sheet is None:
-            cand.problems.append(
-                problem("missing-sheet", cand.file, sheet=name, department=cand.department_id or "")
-            )
-            continue
-        header_of = _match_headers(raw_sheet, spec, cand)
-        locator.add(cand.file, name, {key: raw_sheet.letters[h] for key, h in header_of.items()})
-        if len(header_of) < len(spec.columns):
-            continue  # missing columns already reported; the sheet can't be read safely
-        out[name] = _type_sheet(raw_sheet, spec, header_of, cand)
-    return out
-
-
-def _match_headers(raw_sheet: RawSheet, spec: SheetSpec, cand: _Candidate) -> dict[str, str]:
-    """Contract key -> header as typed in this file (case-insensitive)."""
-    typed = {h.casefold(): h for h in raw_sheet.frame.columns}
-    header_of: dict[str, str] = {}
-    for col in spec.columns:
-        actual = typed.pop(col.header.casefold(), None)
-        if actual is None:
-            cand.problems.append(
-                problem(
-                    "missing-column",
-                    cand.file,
-                    sheet=spec.name,
-                    column=col.header,
-                    department=cand.department_id or "",
-                )
-            )
-        else:
-            header_of[col.key] = actual
-    for leftover in typed.values():
-        cand.problems.append(
-            problem(
-                "unknown-column",
-                cand.file,
-                sheet=spec.name,
-                cell=f"{spec.name}!{raw_sheet.letters[leftover]}1",
-                column=leftover,
-                department=cand.department_id or "",
-            )
-        )
-    return header_of
-
-
-def _type_sheet(
-    raw_sheet: RawSheet, spec: SheetSpec, header_of: dict[str, str], cand: _Candidate
-) -> pd.DataFrame:
-    frame = raw_sheet.frame
-    data: dict[str, list[Any]] = {"file": [], "row": [], "department_id": []}
-    percent_text: dict[str, list[bool]] = {}
-    for col in spec.columns:
-        data[col.key] = []
-        percent_text[col.key] = []
-    dept = cand.department_id or ""
-    for row_number, row in frame.iterrows():
-        data["file"].append(cand.file)
-        data["row"].append(int(row_number))
-        data["department_id"].append(dept)
-        for col in spec.columns:
-            header = header_of[col.key]
-            letter = raw_sheet.letters[header]
-            ref = f"{letter}{row_number}"
-            flag = raw_sheet.flags.get(ref)
-            if flag is not None:
-                code = "formula-without-value" if flag == "formula-without-value" else "error-value"
-                cand.problems.append(
-                    problem(
-                        code,
-                        cand.file,
-                        sheet=spec.name,
-                        cell=ref,
-                        column=col.header,
-                        value="" if code == "formula-without-value" else flag,
-                        department=dept,
-                    )
-                )
-                parsed = Parsed(None)
-            else:
-                parsed = _parse(row[header], col)
-                if parsed.code:
-                    cand.problems.append(
-                        problem(
-                            parsed.code,
-                            cand.file,
-                            sheet=spec.name,
-                            cell=ref,
-                            column=col.header,
-                            value=row[header],
-                            department=dept,
-                            **message_fields(parsed.code, col),
-                        )
-                    )
-            data[col.key].append(parsed.value)
-            percent_text[col.key].append(parsed.from_percent_text)
-    typed = pd.DataFrame(data)
-    for col in spec.columns:
-        if col.kind in NUMERIC_KINDS:
-            typed[col.key] = pd.to_numeric(typed[col.key], errors="coerce").astype(float)
-        elif col.kind == "date":
-            typed[col.key] = pd.to_datetime(typed[col.key], errors="coerce")
-        typed[f"pct_text__{col.key}"] = percent_text[col.key]
-    # Cells that failed to parse are already reported: don't report them again as blank.
-    reported = {p.cell for p in cand.problems}
-    letter_of = {col.key: raw_sheet.letters[header_of[col.key]] for col in spec.columns}
-    typed["unusable_cells"] = [
-        {key for key, letter in letter_of.items() if f"{spec.name}!{letter}{r}" in reported}
-        for r in typed["row"]
-    ]
-    return typed
-
-
-def _parse(raw: Any, col: contract.Column) -> Parsed:
-    if col.kind in NUMERIC_KINDS:
-        return parse_number(raw)
-    if col.kind == "date":
-        return parse_date(raw)
-    if col.kind == "enum":
-        return normalise_choice(raw, col.choices)
-    if col.kind == "ids":
-        return parse_ids(raw)
-    if col.kind == "quarter":
-        text = clean_text(raw)
-        if text is None:
-            return Parsed(None)
-        try:
-            contract.quarter_bounds(text)
-        except ValueError:
-            return Parsed(None, "bad-quarter")
-        return Parsed(text.upper())
-    text = clean_text(raw)
-    if col.kind == "id" and text is not None:
-        text = text.upper()
-    if text is not None and len(text) > MAX_TEXT_CHARS:
-        return Parsed(text[: MAX_TEXT_CHARS - 1] + "…", "text-too-long")
-    return Parsed(text)
-
-
-MAX_TEXT_CHARS = 2_000  # a pasted essay in Commentary would push the pack's pages apart
-
-
-def _concat(frames: list[pd.DataFrame], spec: SheetSpec) -> pd.DataFrame:
-    if frames:
-        return pd.concat(frames, ignore_index=True)
-    columns = ["file", "row", "department_id"] + [c.key for c in spec.columns]
-    empty = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
-    for col in spec.columns:
-        if col.kind in NUMERIC_KINDS:
-            empty[col.key] = empty[col.key].astype(float)
-        elif col.kind == "date":
-            empty[col.key] = pd.to_datetime(empty[col.key])
-        empty[f"pct_text__{col.key}"] = pd.Series(dtype=bool)
-    empty["unusable_cells"] = pd.Series(dtype=object)
-    return empty
-
-
 # --- Schema checks over all workbooks at once ---------------------------------------------
 
 
 def _schema_problems(
     frames: dict[str, pd.DataFrame],
     months: tuple[str, ...],
-    locator: _Locator,
+    locator: CellLocator,
     current: list[_Candidate],
 ) -> list[Problem]:
     dept_of = {c.file: c.department_id or "" for c in current}
     out: list[Problem] = []
-    for name, spec in _specs(months).items():
+    for name, spec in specs_by_name(months).items():
         frame = frames[name]
         cases = failures(sheet_schema(spec), frame)
         if cases.empty:
@@ -696,24 +521,6 @@ def _schema_problems(
 def _places(places: list[str], limit: int = 5) -> str:
     shown = "; ".join(sorted(places)[:limit])
     return shown + (f"; and {len(places) - limit} more" if len(places) > limit else "")
-
-
-def message_fields(code: str, col: contract.Column | None) -> dict[str, str]:
-    """The placeholders a cell-value problem's message needs, from the column's contract."""
-    if code == "not-in-list":
-        return {"allowed": ", ".join(col.choices) if col else ""}
-    if code == "out-of-range":
-        expected = {
-            ColumnKind.PERCENT: "between 0% and 100%",
-            ColumnKind.CONFIDENCE: "between 0 and 10",
-            ColumnKind.WEIGHT: "0 or more",
-        }
-        return {"expected": expected.get(col.kind, "in range") if col else "in range"}
-    if code == "implausible-date":
-        return {"years": f"{DATE_MIN.year}-{DATE_MAX.year}"}
-    if code == "text-too-long":
-        return {"limit": f"{MAX_TEXT_CHARS:,}"}
-    return {}
 
 
 # --- Assembling the result ----------------------------------------------------------------

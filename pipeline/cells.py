@@ -1,0 +1,237 @@
+"""Raw sheets in, typed frames out: every cell parsed by its column's kind, problems by cell.
+
+The first half of validation, one workbook at a time: headers matched to the contract
+(case-insensitive), each cell typed (numbers, percentages, dates, enumerations, IDs),
+broken formulas and error values named at their cell. `pipeline.validate` then checks
+the typed frames of all workbooks together.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from pipeline import contract
+from pipeline.coerce import (
+    Parsed,
+    clean_text,
+    normalise_choice,
+    parse_date,
+    parse_ids,
+    parse_number,
+)
+from pipeline.contract import SheetSpec
+from pipeline.problems import Problem, problem
+from pipeline.read import RawSheet, RawWorkbook
+from pipeline.vocabulary import DATE_MAX, DATE_MIN, NUMERIC_KINDS, ColumnKind
+
+
+class CellLocator:
+    """Maps (file, sheet, key, row) to an Excel cell, through each file's header letters."""
+
+    def __init__(self) -> None:
+        self.letters: dict[tuple[str, str], dict[str, str]] = {}
+
+    def add(self, file: str, sheet: str, key_letters: dict[str, str]) -> None:
+        self.letters[(file, sheet)] = key_letters
+
+    def cell(self, file: str, sheet: str, key: str, row: int) -> str:
+        letter = self.letters.get((file, sheet), {}).get(key, "")
+        return f"{sheet}!{letter}{int(row)}" if letter else f"{sheet}!{int(row)}:{int(row)}"
+
+
+def specs_by_name(months: tuple[str, ...]) -> dict[str, SheetSpec]:
+    """The data sheets' specs for a fiscal year's months, by sheet name."""
+    return {spec.name: spec for spec in contract.data_sheet_specs(months)}
+
+
+def type_workbook(
+    raw: RawWorkbook,
+    file: str,
+    dept: str,
+    months: tuple[str, ...],
+    locator: CellLocator,
+    found: list[Problem],
+) -> dict[str, pd.DataFrame]:
+    """Type every data sheet of one workbook; append its cell-level problems to `found`."""
+    out: dict[str, pd.DataFrame] = {}
+    for name, spec in specs_by_name(months).items():
+        raw_sheet = raw.sheets.get(name)
+        if raw_sheet is None:
+            found.append(problem("missing-sheet", file, sheet=name, department=dept))
+            continue
+        header_of = _match_headers(raw_sheet, spec, file, dept, found)
+        locator.add(file, name, {key: raw_sheet.letters[h] for key, h in header_of.items()})
+        if len(header_of) < len(spec.columns):
+            continue  # missing columns already reported; the sheet can't be read safely
+        out[name] = _type_sheet(raw_sheet, spec, header_of, file, dept, found)
+    return out
+
+
+def _match_headers(
+    raw_sheet: RawSheet, spec: SheetSpec, file: str, dept: str, found: list[Problem]
+) -> dict[str, str]:
+    """Contract key -> header as typed in this file (case-insensitive)."""
+    typed = {h.casefold(): h for h in raw_sheet.frame.columns}
+    header_of: dict[str, str] = {}
+    for col in spec.columns:
+        actual = typed.pop(col.header.casefold(), None)
+        if actual is None:
+            found.append(
+                problem(
+                    "missing-column",
+                    file,
+                    sheet=spec.name,
+                    column=col.header,
+                    department=dept,
+                )
+            )
+        else:
+            header_of[col.key] = actual
+    for leftover in typed.values():
+        found.append(
+            problem(
+                "unknown-column",
+                file,
+                sheet=spec.name,
+                cell=f"{spec.name}!{raw_sheet.letters[leftover]}1",
+                column=leftover,
+                department=dept,
+            )
+        )
+    return header_of
+
+
+def _type_sheet(
+    raw_sheet: RawSheet,
+    spec: SheetSpec,
+    header_of: dict[str, str],
+    file: str,
+    dept: str,
+    found: list[Problem],
+) -> pd.DataFrame:
+    frame = raw_sheet.frame
+    data: dict[str, list[Any]] = {"file": [], "row": [], "department_id": []}
+    percent_text: dict[str, list[bool]] = {}
+    for col in spec.columns:
+        data[col.key] = []
+        percent_text[col.key] = []
+    for row_number, row in frame.iterrows():
+        data["file"].append(file)
+        data["row"].append(int(row_number))
+        data["department_id"].append(dept)
+        for col in spec.columns:
+            header = header_of[col.key]
+            letter = raw_sheet.letters[header]
+            ref = f"{letter}{row_number}"
+            flag = raw_sheet.flags.get(ref)
+            if flag is not None:
+                code = "formula-without-value" if flag == "formula-without-value" else "error-value"
+                found.append(
+                    problem(
+                        code,
+                        file,
+                        sheet=spec.name,
+                        cell=ref,
+                        column=col.header,
+                        value="" if code == "formula-without-value" else flag,
+                        department=dept,
+                    )
+                )
+                parsed = Parsed(None)
+            else:
+                parsed = parse_cell(row[header], col)
+                if parsed.code:
+                    found.append(
+                        problem(
+                            parsed.code,
+                            file,
+                            sheet=spec.name,
+                            cell=ref,
+                            column=col.header,
+                            value=row[header],
+                            department=dept,
+                            **message_fields(parsed.code, col),
+                        )
+                    )
+            data[col.key].append(parsed.value)
+            percent_text[col.key].append(parsed.from_percent_text)
+    typed = pd.DataFrame(data)
+    for col in spec.columns:
+        if col.kind in NUMERIC_KINDS:
+            typed[col.key] = pd.to_numeric(typed[col.key], errors="coerce").astype(float)
+        elif col.kind == "date":
+            typed[col.key] = pd.to_datetime(typed[col.key], errors="coerce")
+        typed[f"pct_text__{col.key}"] = percent_text[col.key]
+    # Cells that failed to parse are already reported: don't report them again as blank.
+    reported = {p.cell for p in found}
+    letter_of = {col.key: raw_sheet.letters[header_of[col.key]] for col in spec.columns}
+    typed["unusable_cells"] = [
+        {key for key, letter in letter_of.items() if f"{spec.name}!{letter}{r}" in reported}
+        for r in typed["row"]
+    ]
+    return typed
+
+
+def parse_cell(raw: Any, col: contract.Column) -> Parsed:
+    """One cell value typed by its column's kind (blank is None, never zero)."""
+    if col.kind in NUMERIC_KINDS:
+        return parse_number(raw)
+    if col.kind == "date":
+        return parse_date(raw)
+    if col.kind == "enum":
+        return normalise_choice(raw, col.choices)
+    if col.kind == "ids":
+        return parse_ids(raw)
+    if col.kind == "quarter":
+        text = clean_text(raw)
+        if text is None:
+            return Parsed(None)
+        try:
+            contract.quarter_bounds(text)
+        except ValueError:
+            return Parsed(None, "bad-quarter")
+        return Parsed(text.upper())
+    text = clean_text(raw)
+    if col.kind == "id" and text is not None:
+        text = text.upper()
+    if text is not None and len(text) > MAX_TEXT_CHARS:
+        return Parsed(text[: MAX_TEXT_CHARS - 1] + "…", "text-too-long")
+    return Parsed(text)
+
+
+MAX_TEXT_CHARS = 2_000  # a pasted essay in Commentary would push the pack's pages apart
+
+
+def concat_frames(frames: list[pd.DataFrame], spec: SheetSpec) -> pd.DataFrame:
+    if frames:
+        return pd.concat(frames, ignore_index=True)
+    columns = ["file", "row", "department_id"] + [c.key for c in spec.columns]
+    empty = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    for col in spec.columns:
+        if col.kind in NUMERIC_KINDS:
+            empty[col.key] = empty[col.key].astype(float)
+        elif col.kind == "date":
+            empty[col.key] = pd.to_datetime(empty[col.key])
+        empty[f"pct_text__{col.key}"] = pd.Series(dtype=bool)
+    empty["unusable_cells"] = pd.Series(dtype=object)
+    return empty
+
+
+def message_fields(code: str, col: contract.Column | None) -> dict[str, str]:
+    """The placeholders a cell-value problem's message needs, from the column's contract."""
+    if code == "not-in-list":
+        return {"allowed": ", ".join(col.choices) if col else ""}
+    if code == "out-of-range":
+        expected = {
+            ColumnKind.PERCENT: "between 0% and 100%",
+            ColumnKind.CONFIDENCE: "between 0 and 10",
+            ColumnKind.WEIGHT: "0 or more",
+        }
+        return {"expected": expected.get(col.kind, "in range") if col else "in range"}
+    if code == "implausible-date":
+        return {"years": f"{DATE_MIN.year}-{DATE_MAX.year}"}
+    if code == "text-too-long":
+        return {"limit": f"{MAX_TEXT_CHARS:,}"}
+    return {}
