@@ -28,7 +28,7 @@ from typing import Protocol
 
 import pandas as pd
 
-from pipeline.contract import PERSPECTIVES, Sheet, period_end, quarter_bounds, quarter_of
+from pipeline.contract import Sheet, period_end, quarter_bounds, quarter_of
 from pipeline.problems import Problem, problem
 from pipeline.validate import Validated
 from pipeline.vocabulary import ORG, KrType, Status, ids
@@ -219,7 +219,7 @@ def scorecard_advice(validated: Validated, files: dict[str, str]) -> list[Proble
             for o in by_id.values()
             if o["department_id"] == dept and measured(o["objective_id"])
         }
-        for persp in PERSPECTIVES:
+        for persp in validated.perspectives:
             if persp not in covered:
                 found.append(
                     problem(
@@ -269,7 +269,8 @@ def scorecard_advice(validated: Validated, files: dict[str, str]) -> list[Proble
                     department=dept,
                 )
             )
-    rank = {p: i for i, p in enumerate(PERSPECTIVES)}
+    # validated.perspectives run top lane first: a higher lane has a lower index
+    rank = {p: -i for i, p in enumerate(validated.perspectives)}
     for oid, o in by_id.items():
         for target in o["contributes_to"]:
             t = by_id.get(target)

@@ -41,22 +41,22 @@ class CellLocator:
         return f"{sheet}!{letter}{int(row)}" if letter else f"{sheet}!{int(row)}:{int(row)}"
 
 
-def specs_by_name(months: tuple[str, ...]) -> dict[str, SheetSpec]:
-    """The data sheets' specs for a fiscal year's months, by sheet name."""
-    return {spec.name: spec for spec in contract.data_sheet_specs(months)}
+def specs_by_name(months: tuple[str, ...], perspectives: tuple[str, ...]) -> dict[str, SheetSpec]:
+    """The data sheets' specs for a fiscal year's months and the configured perspectives."""
+    return {spec.name: spec for spec in contract.data_sheet_specs(months, perspectives)}
 
 
 def type_workbook(
     raw: RawWorkbook,
     file: str,
     dept: str,
-    months: tuple[str, ...],
+    specs: dict[str, SheetSpec],
     locator: CellLocator,
     found: list[Problem],
 ) -> dict[str, pd.DataFrame]:
     """Type every data sheet of one workbook; append its cell-level problems to `found`."""
     out: dict[str, pd.DataFrame] = {}
-    for name, spec in specs_by_name(months).items():
+    for name, spec in specs.items():
         raw_sheet = raw.sheets.get(name)
         if raw_sheet is None:
             found.append(problem("missing-sheet", file, sheet=name, department=dept))

@@ -8,6 +8,8 @@ from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any, get_type_hints
 
+from pipeline.contract import PERSPECTIVES
+
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _DEPT_ID = re.compile(r"^[A-Z][A-Z0-9_-]{0,15}$")
 
@@ -40,6 +42,21 @@ class Department:
 
 
 @dataclass(frozen=True)
+class Perspective:
+    name: str
+    order: int  # lane on the strategy map: 1 is the top (outcomes), higher numbers lie below
+    weight: float = 1.0  # its weight in a department's own score
+
+
+# The Balanced Scorecard's four, Financial on top: the default when none are configured.
+DEFAULT_PERSPECTIVES: tuple[Perspective, ...] = tuple(
+    Perspective(name, order) for order, name in enumerate(reversed(PERSPECTIVES), start=1)
+)
+_MAX_PERSPECTIVES = 12
+_MAX_PERSPECTIVE_NAME = 40
+
+
+@dataclass(frozen=True)
 class Scoring:
     amber_tolerance: float = 0.10
     rollup_green_at: float = 0.90
@@ -65,6 +82,21 @@ class Config:
     departments: tuple[Department, ...]
     scoring: Scoring = field(default_factory=Scoring)
     branding: Branding = field(default_factory=Branding)
+    perspectives: tuple[Perspective, ...] = DEFAULT_PERSPECTIVES  # sorted by order, top first
+
+    @property
+    def perspective_names(self) -> tuple[str, ...]:
+        """Top lane first, as a board reads a scorecard."""
+        return tuple(p.name for p in self.perspectives)
+
+    @property
+    def perspective_choices(self) -> tuple[str, ...]:
+        """The workbook dropdown's values: bottom lane first (causes, then effects)."""
+        return tuple(reversed(self.perspective_names))
+
+    @property
+    def perspective_weights(self) -> dict[str, float]:
+        return {p.name: float(p.weight) for p in self.perspectives}
 
     @property
     def base_dir(self) -> Path:
@@ -92,7 +124,12 @@ def load_config(path: str | Path) -> Config:
 
 def parse_config(raw: dict[str, Any], path: Path) -> Config:
     where = str(path.name)
-    _no_unknown(raw, {"organisation", "reporting", "departments", "scoring", "branding"}, "", where)
+    _no_unknown(
+        raw,
+        {"organisation", "reporting", "departments", "perspectives", "scoring", "branding"},
+        "",
+        where,
+    )
     base = path.parent
 
     org_raw = _table(raw, "organisation", where, required=True)
@@ -147,7 +184,50 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
     if branding.logo is not None and not branding.logo.is_file():
         raise ConfigError(f"{where}: branding.logo file not found: {branding.logo}")
 
-    return Config(path, organisation, reporting, departments, scoring, branding)
+    perspectives = _perspectives(raw.get("perspectives"), where)
+    return Config(path, organisation, reporting, departments, scoring, branding, perspectives)
+
+
+def _perspectives(raw: Any, where: str) -> tuple[Perspective, ...]:
+    """`[[perspectives]]` (name, order, weight), sorted top lane first; default: the BSC four."""
+    if raw is None:
+        return DEFAULT_PERSPECTIVES
+    if not isinstance(raw, list) or not raw:
+        raise ConfigError(
+            f"{where}: perspectives must be an array of tables ([[perspectives]]) with at "
+            "least one entry; leave it out for the four Balanced Scorecard perspectives"
+        )
+    if len(raw) > _MAX_PERSPECTIVES:
+        raise ConfigError(f"{where}: at most {_MAX_PERSPECTIVES} [[perspectives]], got {len(raw)}")
+    found: list[Perspective] = []
+    for i, item in enumerate(raw, start=1):
+        label = f"perspectives[{i}]"
+        if not isinstance(item, dict):
+            raise ConfigError(f"{where}: {label} must be a table")
+        item = {"order": i, **item}  # order defaults to the position in the file
+        persp = _build(Perspective, item, label, where)
+        name = persp.name.strip() if isinstance(persp.name, str) else ""
+        if not name or len(name) > _MAX_PERSPECTIVE_NAME or "," in name:
+            raise ConfigError(
+                f"{where}: {label}.name must be 1-{_MAX_PERSPECTIVE_NAME} characters without "
+                f"a comma, got {persp.name!r}"
+            )
+        if not 1 <= persp.order <= 99:
+            raise ConfigError(f"{where}: {label}.order must be 1 to 99, got {persp.order!r}")
+        if not 0 <= persp.weight <= 1000:
+            raise ConfigError(f"{where}: {label}.weight must be 0 to 1000, got {persp.weight!r}")
+        for other in found:
+            if other.name.casefold() == name.casefold():
+                raise ConfigError(f"{where}: {label}.name {name!r} is listed twice")
+            if other.order == persp.order:
+                raise ConfigError(
+                    f"{where}: {label}.order {persp.order} is also {other.name!r}'s order: "
+                    "each perspective needs its own lane"
+                )
+        found.append(Perspective(name, persp.order, float(persp.weight)))
+    if not any(p.weight > 0 for p in found):
+        raise ConfigError(f"{where}: at least one perspective needs a weight above 0")
+    return tuple(sorted(found, key=lambda p: p.order))
 
 
 def _departments(raw: Any, where: str) -> tuple[Department, ...]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from pipeline.vocabulary import Aggregation, Direction, KrType
@@ -172,7 +172,7 @@ OBJECTIVES = SheetSpec(
             "Perspective",
             "perspective",
             "enum",
-            "Balanced Scorecard perspective: pick from the list.",
+            "Scorecard perspective: pick from the list.",
             required=True,
             choices=PERSPECTIVES,
             width=18,
@@ -218,7 +218,7 @@ KPI_BASE_COLUMNS: tuple[Column, ...] = (
         "Perspective",
         "perspective",
         "enum",
-        "Balanced Scorecard perspective.",
+        "Scorecard perspective: pick from the list.",
         required=True,
         choices=PERSPECTIVES,
         width=18,
@@ -453,7 +453,7 @@ def fiscal_year_months(period: str, fiscal_year_start: int) -> tuple[str, ...]:
     return tuple(labels)
 
 
-def kpi_spec(months: tuple[str, ...]) -> SheetSpec:
+def kpi_spec(months: tuple[str, ...], perspectives: tuple[str, ...]) -> SheetSpec:
     """The KPIs sheet: base columns, one numeric column per fiscal month, then Commentary."""
     month_cols = tuple(
         Column(
@@ -466,12 +466,26 @@ def kpi_spec(months: tuple[str, ...]) -> SheetSpec:
         )
         for i, m in enumerate(months)
     )
-    return SheetSpec(Sheet.KPIS, KPI_BASE_COLUMNS + month_cols + (KPI_COMMENTARY,))
+    base = _with_perspectives(KPI_BASE_COLUMNS, perspectives)
+    return SheetSpec(Sheet.KPIS, base + month_cols + (KPI_COMMENTARY,))
 
 
-def data_sheet_specs(months: tuple[str, ...]) -> tuple[SheetSpec, ...]:
-    """Every data sheet with a header row, in workbook order."""
-    return (OBJECTIVES, kpi_spec(months), OKRS, CHECKINS, INITIATIVES)
+def data_sheet_specs(
+    months: tuple[str, ...], perspectives: tuple[str, ...]
+) -> tuple[SheetSpec, ...]:
+    """Every data sheet with a header row, in workbook order.
+
+    `perspectives` are the organisation's configured perspective names (default: the four of
+    the Balanced Scorecard); the Perspective columns of Objectives and KPIs accept only them.
+    """
+    objectives = SheetSpec(Sheet.OBJECTIVES, _with_perspectives(OBJECTIVES.columns, perspectives))
+    return (objectives, kpi_spec(months, perspectives), OKRS, CHECKINS, INITIATIVES)
+
+
+def _with_perspectives(
+    columns: tuple[Column, ...], perspectives: tuple[str, ...]
+) -> tuple[Column, ...]:
+    return tuple(replace(c, choices=perspectives) if c.key == "perspective" else c for c in columns)
 
 
 def parse_period(period: str) -> tuple[int, int]:

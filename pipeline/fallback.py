@@ -193,6 +193,7 @@ def with_stale(current: Validated, fallbacks: Sequence[Validated]) -> Validated:
         missing=tuple(d for d in current.missing if d not in stale_depts),
         rejected=current.rejected,
         problems=sorted(problems, key=problem_order),
+        perspectives=current.perspectives,
     )
 
 

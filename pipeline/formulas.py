@@ -92,8 +92,46 @@ def at_least(score: float, threshold: float) -> bool:
     return not math.isnan(score) and score >= threshold - _SNAP
 
 
-def _num(x: float) -> str:
-    return f"{x:.3f}"
+def round_half_up(x: float, decimals: int = 0) -> float:
+    """Round half away from zero (0.5625 -> 0.563, as a reader rounds), not half to even."""
+    factor = 10**decimals
+    rounded = math.floor(abs(x) * factor + 0.5 + 1e-9) / factor
+    return math.copysign(rounded, x) if rounded else 0.0  # never "-0"
+
+
+def _sides(x: float, thresholds: Sequence[float]) -> tuple[bool, ...]:
+    """Which side of every threshold `x` lies on (at or above: True); 0 means "above 0"."""
+    return tuple(x > SNAP if t == 0 else at_least(x, t) for t in thresholds)
+
+
+def round_in_band(x: float, decimals: int, thresholds: Sequence[float] = ()) -> tuple[float, int]:
+    """`x` rounded half up to `decimals`, unless that lands across 1.0 or a threshold.
+
+    Then more decimals, rounded towards `x`'s own side, until the shown value is on the
+    same side of every threshold as `x` (0.8996 with threshold 0.9 at 3 decimals -> 0.8996,
+    not 0.900). Returns (shown value, decimals used). The display rule of docs/scoring.md.
+    """
+    scale = (1.0, *thresholds)
+    own = _sides(x, scale)
+    first = round_half_up(x, decimals)
+    if _sides(first, scale) == own:
+        return first, decimals
+    down = first > x  # rounding went up across a threshold: show lower, and vice versa
+    for more in range(decimals + 1, decimals + 10):
+        factor = 10**more
+        shown = (
+            math.floor(x * factor + 1e-7) / factor
+            if down
+            else math.ceil(x * factor - 1e-7) / factor
+        )
+        if _sides(shown, scale) == own:
+            return shown, more
+    return x, 17
+
+
+def _num(x: float, thresholds: Sequence[float] = ()) -> str:
+    shown, decimals = round_in_band(x, 3, (0.0, *thresholds))
+    return f"{shown:.{decimals}f}"
 
 
 def _weight_text(w: float) -> str:
@@ -111,11 +149,13 @@ class RollUp:
     formula: str
 
 
-def roll_up(inputs: Iterable[tuple[str, float, float]]) -> RollUp:
+def roll_up(inputs: Iterable[tuple[str, float, float]], thresholds: Sequence[float] = ()) -> RollUp:
     """Weighted mean of (id, score, weight) inputs; No data inputs are excluded and counted.
 
     The formula names every input so the sum can be checked by hand, e.g.
-    "(K1 1.000×2 + K2 0.500×1) / 3 = 0.833; no data: K3".
+    "(K1 1.000×2 + K2 0.500×1) / 3 = 0.833; no data: K3". Numbers are shown to 3 decimals
+    rounded half up, with more where 3 would cross 0, 1 or one of `thresholds` (the grading
+    scale of the result), so the text never disagrees with the status beside it.
     """
     items = tuple((str(i), as_float(s), 1.0 if is_blank(w) else float(w)) for i, s, w in inputs)
     scored = [(i, s, w) for i, s, w in items if not math.isnan(s)]
@@ -131,9 +171,12 @@ def roll_up(inputs: Iterable[tuple[str, float, float]]) -> RollUp:
     if scored:
         plain = all(w == 1 for _, _, w in scored)
         terms = " + ".join(
-            f"{i} {_num(s)}" if plain else f"{i} {_num(s)}×{_weight_text(w)}" for i, s, w in scored
+            f"{i} {_num(s, thresholds)}"
+            if plain
+            else f"{i} {_num(s, thresholds)}×{_weight_text(w)}"
+            for i, s, w in scored
         )
-        shown = "no data" if math.isnan(value) else _num(value)
+        shown = "no data" if math.isnan(value) else _num(value, thresholds)
         formula = f"({terms}) / {_weight_text(total)} = {shown}"
     else:
         formula = "no scored inputs"

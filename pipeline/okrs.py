@@ -118,7 +118,9 @@ def score_okr_objectives(key_results: pd.DataFrame, scoring: Scoring) -> pd.Data
         return pd.DataFrame(rows, columns=list(OKR_OBJECTIVE_COLUMNS))
     groups = key_results.groupby(["department_id", "okr_objective_id"], sort=False)
     for (dept, okr_id), krs in groups:
-        result = roll_up(zip(krs["kr_id"], krs["progress"], krs["weight"], strict=True))
+        result = roll_up(
+            zip(krs["kr_id"], krs["progress"], krs["weight"], strict=True), _thresholds(scoring)
+        )
         confidences = [c for c in krs["confidence"] if not is_blank(c)]
         rows.append(
             {
@@ -147,7 +149,8 @@ def score_okr_departments(okr_objectives: pd.DataFrame, scoring: Scoring) -> pd.
     current = okr_objectives[okr_objectives["current_quarter"].astype(bool)]
     for dept, objs in current.groupby("department_id", sort=False):
         result = roll_up(
-            zip(objs["okr_objective_id"], objs["score"], [1.0] * len(objs), strict=True)
+            zip(objs["okr_objective_id"], objs["score"], [1.0] * len(objs), strict=True),
+            _thresholds(scoring),
         )
         rows.append(
             {
@@ -161,3 +164,7 @@ def score_okr_departments(okr_objectives: pd.DataFrame, scoring: Scoring) -> pd.
             }
         )
     return pd.DataFrame(rows, columns=list(OKR_DEPARTMENT_COLUMNS))
+
+
+def _thresholds(scoring: Scoring) -> tuple[float, float]:
+    return (scoring.okr_green_at, scoring.okr_amber_at)

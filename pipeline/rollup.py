@@ -14,7 +14,6 @@ from dataclasses import dataclass
 import pandas as pd
 
 from pipeline.config import Config
-from pipeline.contract import PERSPECTIVES
 from pipeline.formulas import RollUp, roll_up
 from pipeline.vocabulary import ORG, DepartmentTree, is_blank
 
@@ -27,6 +26,9 @@ class Tree:
     names: dict[str, str]
     corporate: frozenset[str]
     weights: dict[str, float]  # a department's weight in its parent's roll-up (default 1)
+    perspectives: tuple[str, ...]  # configured, top lane first
+    perspective_weights: dict[str, float]  # a perspective's weight in a department's own score
+    thresholds: tuple[float, float]  # rollup_green_at, rollup_amber_at: for the formula text
 
     @classmethod
     def build(cls, config: Config, extra: Iterable[str]) -> Tree:
@@ -38,7 +40,15 @@ class Tree:
                 names[dept] = dept
         corporate = frozenset(d.id for d in config.departments if d.corporate)
         weights = {d.id: float(d.weight) for d in config.departments}
-        return cls(DepartmentTree.of(pairs), names, corporate, weights)
+        return cls(
+            DepartmentTree.of(pairs),
+            names,
+            corporate,
+            weights,
+            config.perspective_names,
+            config.perspective_weights,
+            (config.scoring.rollup_green_at, config.scoring.rollup_amber_at),
+        )
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -88,7 +98,7 @@ def roll_up_all(
 
     rolled: dict[str, ObjectiveRollUp] = {}
     for o in objective_rows:
-        own = roll_up(by_objective.get(o["objective_id"], []))
+        own = roll_up(by_objective.get(o["objective_id"], []), tree.thresholds)
         rolled[o["objective_id"]] = ObjectiveRollUp(own, own)
     for o in objective_rows:
         if o["objective_id"] in corporate_ids:
@@ -101,7 +111,7 @@ def roll_up_all(
         entry = rolled[target]
         if entry.contributors:
             extra = [(c, rolled[c].own.score, _weight(objectives, c)) for c in entry.contributors]
-            entry.full = roll_up([*by_objective.get(target, []), *extra])
+            entry.full = roll_up([*by_objective.get(target, []), *extra], tree.thresholds)
 
     perspectives: dict[tuple[str, str], RollUp] = {}
     by_dept_persp: dict[tuple[str, str], list[tuple[str, float, float]]] = defaultdict(list)
@@ -111,9 +121,9 @@ def roll_up_all(
             (o["objective_id"], rolled[o["objective_id"]].own.score, o["weight"])
         )
     for dept in bsc_departments:
-        for persp in PERSPECTIVES:
+        for persp in tree.perspectives:
             items = by_dept_persp.get((dept, persp), []) + orphans.get((dept, persp), [])
-            perspectives[(dept, persp)] = roll_up(items)
+            perspectives[(dept, persp)] = roll_up(items, tree.thresholds)
 
     # A perspective with no objective and no KPI is absent, not No data: it is left out.
     def present(key: tuple[str, str]) -> bool:
@@ -121,8 +131,8 @@ def roll_up_all(
         return r.scored + r.no_data > 0
 
     # Organisation-wide perspectives go through the department tree with the same weights
-    # as the organisation score, so the four tiles and the total come from one method.
-    for persp in PERSPECTIVES:
+    # as the organisation score, so the perspective tiles and the total come from one method.
+    for persp in tree.perspectives:
         through: dict[str, RollUp] = {}
         for dept in tree.walk.post_order():
             items = []
@@ -131,11 +141,14 @@ def roll_up_all(
             for child in tree.walk.children(dept):
                 if through[child].scored + through[child].no_data > 0:
                     items.append((child, through[child].score, tree.weights.get(child, 1.0)))
-            through[dept] = roll_up(items)
+            through[dept] = roll_up(items, tree.thresholds)
         perspectives[(ORG, persp)] = roll_up(
-            (d, through[d].score, tree.weights.get(d, 1.0))
-            for d in tree.walk.roots()
-            if through[d].scored + through[d].no_data > 0
+            [
+                (d, through[d].score, tree.weights.get(d, 1.0))
+                for d in tree.walk.roots()
+                if through[d].scored + through[d].no_data > 0
+            ],
+            tree.thresholds,
         )
 
     # Departments: own scorecard + children. A department that sent nothing counts as No
@@ -144,9 +157,12 @@ def roll_up_all(
     departments: dict[str, RollUp] = {}
     for dept in tree.walk.post_order():
         own[dept] = roll_up(
-            (p, perspectives[(dept, p)].score, 1.0)
-            for p in PERSPECTIVES
-            if dept in bsc_departments and present((dept, p))
+            [
+                (p, perspectives[(dept, p)].score, tree.perspective_weights[p])
+                for p in tree.perspectives
+                if dept in bsc_departments and present((dept, p))
+            ],
+            tree.thresholds,
         )
         items = []
         if dept in bsc_departments or dept in absent:
@@ -155,12 +171,15 @@ def roll_up_all(
             r = departments[child]
             if r.scored + r.no_data > 0:
                 items.append((child, r.score, tree.weights.get(child, 1.0)))
-        departments[dept] = roll_up(items)
+        departments[dept] = roll_up(items, tree.thresholds)
     roots = list(tree.walk.roots())
     organisation = roll_up(
-        (d, departments[d].score, tree.weights.get(d, 1.0))
-        for d in roots
-        if departments[d].scored + departments[d].no_data > 0
+        [
+            (d, departments[d].score, tree.weights.get(d, 1.0))
+            for d in roots
+            if departments[d].scored + departments[d].no_data > 0
+        ],
+        tree.thresholds,
     )
     return Rolled(rolled, perspectives, own, departments, organisation)
 

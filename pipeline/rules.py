@@ -152,7 +152,9 @@ def cross_sheet_problems(
     checkins = frames[Sheet.CHECKINS]
     initiatives = frames[Sheet.INITIATIVES]
 
-    specs = {spec.name: spec for spec in contract.data_sheet_specs(months)}
+    specs = {
+        spec.name: spec for spec in contract.data_sheet_specs(months, config.perspective_choices)
+    }
 
     def add(
         code: str,
@@ -216,7 +218,7 @@ def cross_sheet_problems(
             unknown("unknown-objective", row, Sheet.KPIS, "objective_id", row.objective_id)
         elif (
             row.objective_id in objective_perspective
-            and row.perspective in contract.PERSPECTIVES
+            and row.perspective in config.perspective_names
             and objective_perspective[row.objective_id] != row.perspective
         ):
             add(

@@ -19,13 +19,15 @@ Roll-ups (weighted mean of scored inputs; No data inputs excluded and counted)
   their weights, using *own* scores, plus any KPI whose objective is unknown (so no KPI
   is dropped). Own scores keep every KPI counted once in department and organisation
   roll-ups: contributions already count in the contributing department.
-- Department own score = equal-weight mean of its perspectives that hold an objective or
-  a KPI (the "balanced" in BSC).
+- Department own score = weighted mean of its perspectives that hold an objective or a
+  KPI (the "balanced" in BSC), at the perspectives' configured weights (default 1; the
+  perspectives themselves are configured in scorecard.toml, default the BSC four).
   Department score = weighted mean of its own score (weight 1) and each child's
   department score at the child's configured `weight` (default 1: the roll-up through the
   parent tree). Organisation = weighted mean of the root departments' scores, likewise.
-- Organisation-wide perspective = equal-weight mean of the departments' scores for that
-  perspective (each department counts once however many objectives it has).
+- Organisation-wide perspective = the same roll-up through the department tree, at the
+  same department weights, of each department's score in that perspective (each department
+  counts once however many objectives it has).
 - Roll-up status: Green >= rollup_green_at, Amber >= rollup_amber_at, else Red.
 
 OKRs

@@ -25,7 +25,7 @@ from pipeline.coerce import (
     parse_date,
 )
 from pipeline.config import Config
-from pipeline.contract import Sheet, SubmissionField
+from pipeline.contract import Sheet, SheetSpec, SubmissionField
 from pipeline.problems import ERROR, Problem, problem, shown_value
 from pipeline.read import RawWorkbook
 from pipeline.rules import CorporateMap, cross_sheet_problems, workbook_problems
@@ -74,6 +74,8 @@ class Validated:
     missing: tuple[str, ...] = ()  # configured departments with no usable submission
     rejected: tuple[str, ...] = ()  # of those, the ones that sent a file that was rejected
     problems: list[Problem] = field(default_factory=list)
+    # the organisation's perspectives, top lane first (scorecard.toml [[perspectives]])
+    perspectives: tuple[str, ...] = tuple(reversed(contract.PERSPECTIVES))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -105,6 +107,19 @@ class _Candidate:
     status: str = ""
 
 
+@dataclass(frozen=True)
+class _Run:
+    """What every check of one validation run shares."""
+
+    config: Config
+    period: str
+    months: tuple[str, ...]
+    specs: dict[str, SheetSpec]  # data sheets by name, with the configured perspectives
+    locator: CellLocator
+    known_ids: frozenset[str]
+    corporate: CorporateMap | None
+
+
 def validate(
     workbooks: Sequence[RawWorkbook],
     config: Config,
@@ -124,23 +139,26 @@ def validate(
     its own); `corporate` stands in for a corporate workbook not accepted this period.
     """
     months = contract.fiscal_year_months(period, config.organisation.fiscal_year_start)
+    run = _Run(
+        config, period, months, specs_by_name(months, config.perspective_choices),
+        CellLocator(), known_ids, corporate,
+    )  # fmt: skip
     candidates = [_check_submission(raw, config) for raw in workbooks]
     queues = _queues(candidates, period, _month(today or date.today()))
-    locator = CellLocator()
     for cand in (c for queue in queues.values() for c in queue):
         cand.typed = type_workbook(
-            cand.raw, cand.file, cand.department_id or "", months, locator, cand.problems
+            cand.raw, cand.file, cand.department_id or "", run.specs, run.locator, cand.problems
         )
         cand.problems += workbook_problems(cand.file, cand.department_id or "", cand.typed,
-                                           config, period, months, locator.cell)  # fmt: skip
-    chosen = _choose(queues, months, config, period, locator, known_ids, corporate)
+                                           config, period, months, run.locator.cell)  # fmt: skip
+    chosen = _choose(queues, run)
     for queue in queues.values():
         _settle(queue, chosen, period)
     accepted = sorted(
         (c for c in chosen.values() if c.status == FileStatus.ACCEPTED), key=lambda c: c.file
     )
     accepted_files = {c.file for c in accepted}
-    frames = _frames(accepted, months)
+    frames = _frames(accepted, run.specs)
     frames = {name: f[f["file"].isin(accepted_files)] for name, f in frames.items()}
 
     for cand in candidates:
@@ -169,6 +187,7 @@ def validate(
             d for d in config.department_ids if d in received and d not in accepted_depts
         ),
         problems=problems,
+        perspectives=config.perspective_names,
     )
 
 
@@ -206,15 +225,7 @@ def _queues(
     return dict(sorted(queues.items()))
 
 
-def _choose(
-    queues: dict[str, list[_Candidate]],
-    months: tuple[str, ...],
-    config: Config,
-    period: str,
-    locator: CellLocator,
-    known_ids: frozenset[str],
-    corporate: CorporateMap | None,
-) -> dict[str, _Candidate]:
+def _choose(queues: dict[str, list[_Candidate]], run: _Run) -> dict[str, _Candidate]:
     """One file per department that passes every check, trying newer files first.
 
     The chosen files are checked together (duplicate IDs and references run across the
@@ -229,14 +240,13 @@ def _choose(
             while dept not in chosen and position[dept] < len(queue):
                 cand = queue[position[dept]]
                 if _has_errors(cand.problems):
-                    _check_set([cand], months, config, period, locator, known_ids, corporate,
-                               context=chosen.values())  # fmt: skip
+                    _check_set([cand], run, context=chosen.values())
                     cand.status = FileStatus.REJECTED
                     position[dept] += 1
                 else:
                     chosen[dept] = cand
         members = list(chosen.values())
-        _check_set(members, months, config, period, locator, known_ids, corporate)
+        _check_set(members, run)
         failed = [c for c in members if _has_errors(c.problems + c.set_problems)]
         if not failed:
             break
@@ -252,31 +262,23 @@ def _choose(
     return chosen
 
 
-def _check_set(
-    members: list[_Candidate],
-    months: tuple[str, ...],
-    config: Config,
-    period: str,
-    locator: CellLocator,
-    known_ids: frozenset[str],
-    corporate: CorporateMap | None,
-    context: Iterable[_Candidate] = (),
-) -> None:
+def _check_set(members: list[_Candidate], run: _Run, context: Iterable[_Candidate] = ()) -> None:
     """Schema and cross-sheet checks over `members` together; `context` only for references."""
     if not members:
         return
-    frames = _frames(members, months)
-    seen = set(known_ids)
+    frames = _frames(members, run.specs)
+    seen = set(run.known_ids)
     for other in context:
         for name in (Sheet.OBJECTIVES, Sheet.KPIS):
             frame = other.typed.get(name)
             key = "objective_id" if name == Sheet.OBJECTIVES else "kpi_id"
             if frame is not None:
                 seen |= set(frame[key].dropna())
-    found = _schema_problems(frames, months, locator, members)
+    found = _schema_problems(frames, run.specs, run.locator, members)
     found += cross_sheet_problems(
-        frames, config, period, months, locator.cell, frozenset(seen), corporate
-    )
+        frames, run.config, run.period, run.months, run.locator.cell, frozenset(seen),
+        run.corporate,
+    )  # fmt: skip
     by_file: dict[str, list[Problem]] = defaultdict(list)
     for prob in found:
         by_file[prob.file].append(prob)
@@ -284,15 +286,12 @@ def _check_set(
         cand.set_problems = by_file.get(cand.file, [])
 
 
-def _frames(members: Iterable[_Candidate], months: tuple[str, ...]) -> dict[str, pd.DataFrame]:
+def _frames(members: Iterable[_Candidate], specs: dict[str, SheetSpec]) -> dict[str, pd.DataFrame]:
     typed: dict[str, list[pd.DataFrame]] = defaultdict(list)
     for cand in members:
         for name, frame in cand.typed.items():
             typed[name].append(frame)
-    return {
-        name: concat_frames(typed.get(name, []), spec)
-        for name, spec in specs_by_name(months).items()
-    }
+    return {name: concat_frames(typed.get(name, []), spec) for name, spec in specs.items()}
 
 
 def _settle(queue: list[_Candidate], chosen: dict[str, _Candidate], period: str) -> None:
@@ -473,13 +472,13 @@ def _with_department(prob: Problem, dept: str | None) -> Problem:
 
 def _schema_problems(
     frames: dict[str, pd.DataFrame],
-    months: tuple[str, ...],
+    specs: dict[str, SheetSpec],
     locator: CellLocator,
     current: list[_Candidate],
 ) -> list[Problem]:
     dept_of = {c.file: c.department_id or "" for c in current}
     out: list[Problem] = []
-    for name, spec in specs_by_name(months).items():
+    for name, spec in specs.items():
         frame = frames[name]
         cases = failures(sheet_schema(spec), frame)
         if cases.empty:

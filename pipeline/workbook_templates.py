@@ -76,14 +76,6 @@ _CONTENT_FIELDS = {
 }
 # Columns whose values take the row's unit (a "%" row is shown as a percentage).
 _UNIT_HEADER = "Unit"
-# Enumerations -> their list name (a column header) on the hidden Lists sheet.
-_ENUM_LISTS: dict[tuple[str, ...], str] = {
-    contract.PERSPECTIVES: "Perspective",
-    contract.DIRECTIONS: "Direction",
-    contract.AGGREGATIONS: "Aggregation",
-    contract.KR_TYPES: "Type",
-    contract.INITIATIVE_STATUSES: "Status",
-}
 
 
 @dataclass
@@ -119,7 +111,7 @@ def write_workbook(
     content = content or WorkbookContent()
     year, month = contract.parse_period(period)
     months = contract.fiscal_year_months(period, config.organisation.fiscal_year_start)
-    specs = contract.data_sheet_specs(months)
+    specs = contract.data_sheet_specs(months, config.perspective_choices)
     _check_content(content, specs)
     stamp = datetime(year, month, 1)
 
@@ -202,9 +194,16 @@ def _fiscal_quarters(months: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _write_lists(ws: Worksheet, config: Config, months: tuple[str, ...]) -> dict[str, str]:
-    """Write one list per column; return list name -> absolute range formula."""
-    sources: dict[str, tuple[str, ...]] = {name: values for values, name in _ENUM_LISTS.items()}
-    sources |= {
+    """Write one list per dropdown column; return list name -> absolute range formula.
+
+    An enumerated column's list is named after its header (data sheets' `enum` columns).
+    """
+    sources: dict[str, tuple[str, ...]] = {
+        "Perspective": config.perspective_choices,
+        "Direction": contract.DIRECTIONS,
+        "Aggregation": contract.AGGREGATIONS,
+        "Type": contract.KR_TYPES,
+        "Status": contract.INITIATIVE_STATUSES,
         "Unit": contract.KNOWN_UNITS,
         "Department ID": config.department_ids,
         "Quarter": _fiscal_quarters(months),
@@ -292,7 +291,8 @@ def _write_instructions(
         (
             "p",
             f"A KPI row (sheet KPIs): KPI ID = {d}-K1, Objective ID = {d}-O1, Perspective = "
-            "Financial, KPI = Gross margin, Unit = %, Direction = Higher is better, "
+            f"{config.perspective_names[0]}, KPI = Gross margin, Unit = %, "
+            "Direction = Higher is better, "
             f"Aggregation = Last, Target = 42%, Red threshold = 38%, {example_month} = 41.5%, "
             "Commentary = 'Price rise from March recovers 1 point.'",
         ),
@@ -304,7 +304,7 @@ def _write_instructions(
             f"Confidence = 7, Quarter = {contract.quarter_of(period)}, Aligned to = {d}-O2.",
         ),
         ("h", "The dropdown values"),
-        ("li", "Perspective: " + ", ".join(contract.PERSPECTIVES) + "."),
+        ("li", "Perspective: " + ", ".join(config.perspective_choices) + "."),
         (
             "li",
             "Direction: Higher is better; Lower is better; Within range (on target between "
@@ -568,7 +568,7 @@ def _validations(spec: SheetSpec, col: Column, lists: dict[str, str]) -> list[Da
     if col.kind == "enum":
         return [
             _list(
-                lists[_ENUM_LISTS[col.choices]],
+                lists[col.header],
                 "stop",
                 col.header,
                 f"Pick one from the list: {', '.join(col.choices)}.",

@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from pipeline.contract import PERSPECTIVES
 from pipeline.render.charts import (
     MapObjective,
     colour,
@@ -19,6 +20,8 @@ from pipeline.render.charts import (
     wrap,
 )
 from pipeline.vocabulary import STATUS_STYLES, Status
+
+BSC_LANES = tuple(reversed(PERSPECTIVES))  # Financial on top
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -117,7 +120,7 @@ def map_objectives() -> list[MapObjective]:
 def test_strategy_map_draws_one_arrow_per_link():
     """Arrows count = links (cause -> effect), including same-lane and downward links."""
     links = [("L1", "P1"), ("P1", "C1"), ("C1", "F1"), ("C1", "F2"), ("F2", "F1"), ("F1", "L1")]
-    svg = str(strategy_map(map_objectives(), links))
+    svg = str(strategy_map(map_objectives(), links, lanes=BSC_LANES))
     assert svg.count('class="link"') == len(links)
     assert svg.count('class="objective"') == 5
     assert svg.count("stroke-dasharray") == 1  # F1 -> L1 runs downward
@@ -125,13 +128,15 @@ def test_strategy_map_draws_one_arrow_per_link():
 
 def test_strategy_map_skips_links_to_objectives_not_on_the_map():
     """A link naming an unknown objective (or itself) draws nothing."""
-    svg = str(strategy_map(map_objectives(), [("L1", "X9"), ("P1", "P1"), ("P1", "C1")]))
+    svg = str(
+        strategy_map(map_objectives(), [("L1", "X9"), ("P1", "P1"), ("P1", "C1")], lanes=BSC_LANES)
+    )
     assert svg.count('class="link"') == 1
 
 
 def test_strategy_map_lanes_run_financial_on_top():
     """Learning & Growth is the bottom lane, Financial the top one."""
-    layout = layout_strategy_map(map_objectives(), [])
+    layout = layout_strategy_map(map_objectives(), [], BSC_LANES)
     assert [name for name, _, _ in layout.lanes] == [
         "Financial",
         "Customer",
@@ -144,7 +149,7 @@ def test_strategy_map_lanes_run_financial_on_top():
 def test_strategy_map_escapes_objective_text():
     """Objective names are SVG text nodes, escaped; they never become markup."""
     hostile = MapObjective("X1", '<image href="file:///etc/passwd"/>', "Customer", "Green")
-    svg = str(strategy_map([hostile], []))
+    svg = str(strategy_map([hostile], [], lanes=BSC_LANES))
     assert "<image" not in svg
     assert "&lt;image" in svg
     parse(svg)  # still well-formed
@@ -152,7 +157,9 @@ def test_strategy_map_escapes_objective_text():
 
 def test_strategy_map_puts_unknown_perspectives_in_an_other_lane():
     """An objective in a perspective that is not a lane is still drawn."""
-    layout = layout_strategy_map([MapObjective("Z1", "Odd", "Sustainability", "Green")], [])
+    layout = layout_strategy_map(
+        [MapObjective("Z1", "Odd", "Sustainability", "Green")], [], BSC_LANES
+    )
     assert layout.lanes[-1][0] == "Other"
     assert "Z1" in layout.boxes
 
@@ -167,7 +174,7 @@ def test_wrap_keeps_to_the_line_limit_and_marks_cuts():
 
 def test_charts_are_plain_numbers_and_fixed_colours():
     """Every colour in a chart is a #rrggbb value (nothing taken from input text)."""
-    svg = str(strategy_map(map_objectives(), [("L1", "P1")])) + str(
+    svg = str(strategy_map(map_objectives(), [("L1", "P1")], lanes=BSC_LANES)) + str(
         sparkline([1, 2, 3], 2, status="Amber")
     )
     for value in re.findall(r'(?:fill|stroke)="([^"]*)"', svg):

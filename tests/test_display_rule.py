@@ -208,3 +208,125 @@ def test_printed_score_respects_any_configured_bands(score, amber, gap):
     scoring = Scoring(rollup_green_at=min(0.99, amber + gap), rollup_amber_at=amber)
     shown = fmt_score(score, rollup_thresholds(scoring))
     assert rollup_status(_read_back(shown), scoring) == rollup_status(score, scoring), shown
+
+
+# --- 4. printed actuals, targets and reds rebuild the printed score --------------------------
+
+
+def _kpi_row(actual, target, red, unit, direction="Higher is better", **extra):
+    from pipeline.formulas import directional_score
+
+    score = extra.pop("score", None)
+    if score is None:
+        score = directional_score(actual, target, red, direction)
+    return {
+        "kpi_id": "K1",
+        "kpi": "Measure",
+        "objective_id": "O1",
+        "perspective": "Financial",
+        "trend": "new",
+        "prev_score": math.nan,
+        "red_months": 0,
+        "series": (),
+        "commentary": "",
+        "aligned_okrs": (),
+        "unit": unit,
+        "direction": direction,
+        "aggregation": "Last",
+        "actual": actual,
+        "prev_actual": math.nan,
+        "target": target,
+        "target_ytd": target,
+        "target_max": math.nan,
+        "target_max_ytd": math.nan,
+        "red": red,
+        "red_low": math.nan,
+        "red_high": math.nan,
+        "score": score,
+        "status": kpi_status(score),
+        "variance": actual - target,
+        "variance_pct": math.nan,
+        **extra,
+    }
+
+
+def _number(text: str) -> float:
+    """The number in a printed value: "99.774%" -> 0.99774, "1.605 hours" -> 1.605."""
+    import re
+
+    digits = re.search(r"[0-9][0-9,]*(?:\.[0-9]+)?", text)
+    assert digits, text
+    value = float(digits.group().replace(",", ""))
+    return value / 100 if text.strip().endswith("%") else value
+
+
+def test_an_actual_just_below_its_target_prints_the_digits_that_make_its_score():
+    """Availability 99.76 % against >= 99.8 %, red 99.5 %: (99.76 - 99.5) / 0.3 = 87 %.
+
+    One decimal printed "99.8% >= 99.8%" beside 87 % Amber; two decimals rebuild 87 %."""
+    from pipeline.render.views_department import kpi_view, value_precision
+
+    row = _kpi_row(0.9976, 0.998, 0.995, "%")
+    assert value_precision(row) == 1
+    view = kpi_view(row, None, spark=False)
+    assert (view.actual, view.target, view.red) == ("99.76%", "≥ 99.80%", "red at 99.50%")
+    assert view.score == "87%"
+    assert view.variance == "−0.04 pp"
+
+
+def test_a_duration_near_its_red_prints_the_digits_that_make_its_score():
+    """Response 1.605 h against <= 1.5 h, red at 1.65 h: (1.605 - 1.65) / (1.5 - 1.65) = 30 %.
+
+    One decimal printed "1.6 hours ... red at 1.7 hours", which a reader rebuilds as 50 %."""
+    from pipeline.render.views_department import kpi_view
+
+    view = kpi_view(_kpi_row(1.605, 1.5, 1.65, "hours", "Lower is better"), None, spark=False)
+    assert (view.actual, view.target, view.red) == (
+        "1.605 hours",
+        "≤ 1.5 hours",
+        "red at 1.65 hours",
+    )
+    assert view.score == "30%"
+
+
+def test_round_values_keep_their_usual_digits():
+    from pipeline.render.views_department import kpi_view
+
+    view = kpi_view(_kpi_row(1_150_000, 1_200_000, 1_000_000, "EUR"), None, spark=False)
+    assert (view.actual, view.target, view.red, view.score) == (
+        "EUR 1,150,000", "≥ EUR 1,200,000", "red at EUR 1,000,000", "75%"
+    )  # fmt: skip
+
+
+@given(
+    target=st.floats(min_value=0.5, max_value=0.999),
+    spread=st.floats(min_value=0.0005, max_value=0.3),
+    position=st.floats(min_value=-0.2, max_value=1.2),
+    unit=st.sampled_from(["%", "hours", "count", "EUR", "score", "ratio", "tickets"]),
+    lower=st.booleans(),
+)
+def test_printed_values_rebuild_the_printed_score(target, spread, position, unit, lower):
+    """Property: plug the printed actual, target and red into the formula, print the result:
+    it is the printed score (or the values were already printed at the maximum precision)."""
+    from pipeline.formulas import directional_score
+    from pipeline.render.views_department import kpi_view, value_precision
+
+    direction = "Lower is better" if lower else "Higher is better"
+    red = target + spread if lower else target - spread
+    actual = red + position * (target - red)
+    row = _kpi_row(actual, target, red, unit, direction)
+    view = kpi_view(row, None, spark=False)
+    rebuilt = directional_score(
+        _number(view.actual), _number(view.target), _number(view.red), direction
+    )
+    assert fmt_score(rebuilt, KPI_THRESHOLDS) == view.score or value_precision(row) == 4, (
+        view.actual, view.target, view.red, view.score
+    )  # fmt: skip
+
+
+def test_formula_text_rounds_half_up_and_never_onto_a_threshold():
+    """0.5625 prints 0.563 (not banker's 0.562); an Amber 0.8996 prints 0.8996, not 0.900."""
+    assert roll_up([("A", 0.5, 1), ("B", 0.625, 1)]).formula == "(A 0.500 + B 0.625) / 2 = 0.563"
+    text = roll_up([("A", 0.8996, 1)], ROLLUP).formula
+    assert text == "(A 0.8996) / 1 = 0.8996"
+    assert roll_up([("A", 0.9996, 1)]).formula.endswith("= 0.9996")  # below 1, never "1.000"

@@ -692,8 +692,8 @@ def test_saas_attention_by_hand(saas):
     a = saas.attention
     assert list(zip(a["kind"], a["id"], strict=True)) == [
         ("red-kpi", "CS-K5"),
+        ("perspective-without-okr", "Financial"),  # top lane first
         ("perspective-without-okr", "Learning & Growth"),
-        ("perspective-without-okr", "Financial"),
     ]
     assert a.iloc[0]["related"] == ("CS-OKR1",)
 

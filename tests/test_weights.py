@@ -26,7 +26,7 @@ def test_a_child_weighs_its_configured_weight_in_its_parent():
     s = score(_tree_fixture(), _config(3))
     d = s.departments.set_index("department_id")
     assert d.loc["CORP", "score"] == approx((0.25 + 0.5625 * 3) / 4)
-    assert d.loc["CORP", "formula"] == "(CORP own 0.250×1 + SALES 0.562×3) / 4 = 0.484"
+    assert d.loc["CORP", "formula"] == "(CORP own 0.250×1 + SALES 0.563×3) / 4 = 0.484"
     assert s.organisation.iloc[0]["score"] == approx(0.484375)
 
 
@@ -45,11 +45,11 @@ def test_default_weight_one_keeps_the_equal_mean():
 
 
 def test_the_calculation_appendix_has_a_row_for_every_own_score():
-    """SALES's own scorecard: (Customer 0.500 + Financial 0.625) / 2; CORP-F1 says which
-    of its two scores the perspective uses."""
+    """SALES's own scorecard: (Financial 0.625 + Customer 0.500) / 2 = 0.5625, shown 0.563
+    (half up); CORP-F1 says which of its two scores the perspective uses."""
     calc = score(_tree_fixture(), _config(1)).calculations
     own = calc[calc["level"] == "department-own"].set_index("department_id")
-    assert own.loc["SALES", "formula"] == "(Customer 0.500 + Financial 0.625) / 2 = 0.562"
+    assert own.loc["SALES", "formula"] == "(Financial 0.625 + Customer 0.500) / 2 = 0.563"
     assert own.loc["SALES", "score"] == approx(0.5625)
     assert own.loc["SALES", "status"] == "Red"
     f1 = calc[(calc["level"] == "objective") & (calc["id"] == "CORP-F1")].iloc[0]

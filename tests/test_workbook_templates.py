@@ -30,7 +30,7 @@ from tests.workbooks import make_config, make_workbook, sample_rows
 
 PERIOD = "2026-10"
 MONTHS = tuple(f"2026-{m:02d}" for m in range(1, 13))
-SPECS = {spec.name: spec for spec in contract.data_sheet_specs(MONTHS)}
+SPECS = {spec.name: spec for spec in contract.data_sheet_specs(MONTHS, contract.PERSPECTIVES)}
 INPUT_YELLOW = "FFF2CC"
 
 

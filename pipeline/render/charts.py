@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-from pipeline.contract import PERSPECTIVES
 from pipeline.vocabulary import STATUS_STYLES, Status, StatusStyle, as_status
 
 FONT = "DejaVu Sans, sans-serif"
@@ -312,7 +311,7 @@ def wrap(text: str, max_chars: int, max_lines: int = 3) -> tuple[str, ...]:
 def layout_strategy_map(
     objectives: Sequence[MapObjective],
     links: Sequence[tuple[str, str]],
-    lanes: Sequence[str] = tuple(reversed(PERSPECTIVES)),
+    lanes: Sequence[str],
     width: float = MAP_WIDTH,
 ) -> MapLayout:
     """Place objectives in perspective lanes (first lane on top), ordered to untangle links.
@@ -398,7 +397,7 @@ def strategy_map(
     objectives: Sequence[MapObjective],
     links: Sequence[tuple[str, str]],
     *,
-    lanes: Sequence[str] = tuple(reversed(PERSPECTIVES)),
+    lanes: Sequence[str],
     accent: str = NEUTRAL,
     width: float = MAP_WIDTH,
 ) -> Markup:

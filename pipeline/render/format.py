@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from pipeline.contract import parse_period
-from pipeline.formulas import SNAP, at_least
+from pipeline.formulas import round_half_up, round_in_band
 from pipeline.vocabulary import STATUS_STYLES, Status, Trend, as_status, is_blank
 
 MINUS = "−"
@@ -46,16 +46,9 @@ INITIATIVE_STATUSES: dict[str, Status] = {
 DONE_SYMBOL = "✓"
 
 
-def _round_half_up(x: float, decimals: int = 0) -> float:
-    """Round half away from zero (0.125 -> 13%, as a reader rounds), not half to even."""
-    factor = 10**decimals
-    rounded = math.floor(abs(x) * factor + 0.5 + 1e-9) / factor
-    return math.copysign(rounded, x) if rounded else 0.0  # never "-0"
-
-
 def fmt_number(x: float, decimals: int, strip: bool = False) -> str:
     """1234.5 -> "1,234.50" (strip: "1,234.5"), rounded half up, with a true minus sign."""
-    text = f"{_round_half_up(x, decimals):,.{decimals}f}"
+    text = f"{round_half_up(x, decimals):,.{decimals}f}"
     if strip and "." in text:
         text = text.rstrip("0").rstrip(".")
     return text.replace("-", MINUS)
@@ -79,11 +72,6 @@ def okr_thresholds(scoring: Any) -> tuple[float, ...]:
     return (scoring.okr_green_at, scoring.okr_amber_at)
 
 
-def _sides(x: float, thresholds: Sequence[float]) -> tuple[bool, ...]:
-    """Which side of every threshold `x` lies on (at or above: True); 0 means "above 0"."""
-    return tuple(x > SNAP if t == 0 else at_least(x, t) for t in thresholds)
-
-
 def fmt_score(x: Any, thresholds: Sequence[float] = ()) -> str:
     """A 0..1 score as a percentage that never crosses a grading threshold (see the module).
 
@@ -93,24 +81,8 @@ def fmt_score(x: Any, thresholds: Sequence[float] = ()) -> str:
     """
     if is_blank(x):
         return BLANK
-    x = float(x)
-    scale = (1.0, *thresholds)
-    pct = x * 100
-    whole = _round_half_up(pct)
-    own = _sides(x, scale)
-    if _sides(whole / 100, scale) == own:
-        return f"{whole:.0f}%"
-    down = whole > pct  # rounding went up across a threshold: print lower, and vice versa
-    for decimals in range(1, 10):  # one decimal unless a threshold has finer ones
-        factor = 10**decimals
-        shown = (
-            math.floor(pct * factor + 1e-7) / factor
-            if down
-            else math.ceil(pct * factor - 1e-7) / factor
-        )
-        if _sides(shown / 100, scale) == own:
-            return f"{shown:.{decimals}f}%"
-    return f"{pct:g}%"
+    shown, decimals = round_in_band(float(x), 2, thresholds)
+    return f"{shown * 100:.{max(decimals - 2, 0)}f}%"
 
 
 def unit_kind(unit: Any) -> str:
@@ -133,31 +105,54 @@ def unit_kind(unit: Any) -> str:
     return "other"
 
 
-def fmt_value(x: Any, unit: Any) -> str:
-    """A value in its unit: 0.42 % -> "42.0%", EUR -> "EUR 1,234", days -> "4.5 days"."""
+def _value_format(x: float, unit: str, extra: int) -> tuple[int, float, bool]:
+    """How a value in `unit` prints: (decimals, scale, strip trailing zeros)."""
+    kind = unit_kind(unit)
+    if kind == "percent":
+        return 1 + extra, 100.0, False
+    if kind == "currency":
+        return (0 if abs(x) >= 100 else 2) + extra, 1.0, False
+    if kind == "count":
+        return (0 if x.is_integer() else 1) + extra, 1.0, False
+    if kind in ("duration", "score"):
+        return 1 + extra, 1.0, True
+    if kind == "ratio":
+        return 2 + extra, 1.0, False
+    return 2 + extra, 1.0, True
+
+
+def printed_value(x: Any, unit: Any, extra: int = 0) -> float:
+    """The number `fmt_value(x, unit, extra)` shows, back in the value's own scale."""
+    if is_blank(x):
+        return math.nan
+    x = float(x)
+    decimals, scale, _ = _value_format(x, "" if is_blank(unit) else str(unit).strip(), extra)
+    return round_half_up(x * scale, decimals) / scale
+
+
+def fmt_value(x: Any, unit: Any, extra: int = 0) -> str:
+    """A value in its unit: 0.42 % -> "42.0%", EUR -> "EUR 1,234", days -> "4.5 days".
+
+    `extra` decimals are added when the usual ones would hide a difference that the score
+    depends on (`views_department.value_precision`): 0.99774 % -> "99.774%", not "99.8%".
+    """
     if is_blank(x):
         return BLANK
     x = float(x)
     u = "" if is_blank(unit) else str(unit).strip()
     kind = unit_kind(u)
+    decimals, scale, strip = _value_format(x, u, extra)
+    number = fmt_number(x * scale, decimals, strip=strip)
     if kind == "percent":
-        return fmt_number(x * 100, 1) + "%"
+        return number + "%"
     if kind == "currency":
-        return f"{u} {fmt_number(x, 0 if abs(x) >= 100 else 2)}"
-    if kind == "count":
-        return fmt_number(x, 0 if float(x).is_integer() else 1)
-    if kind == "duration":
-        return f"{fmt_number(x, 1, strip=True)} {u}"
-    if kind == "score":
-        return fmt_number(x, 1, strip=True)
-    if kind == "ratio":
-        return fmt_number(x, 2)
-    if kind == "other":
-        return f"{fmt_number(x, 2, strip=True)} {u}"
-    return fmt_number(x, 2, strip=True)
+        return f"{u} {number}"
+    if kind in ("duration", "other"):
+        return f"{number} {u}"
+    return number
 
 
-def fmt_variance(x: Any, unit: Any) -> str:
+def fmt_variance(x: Any, unit: Any, extra: int = 0) -> str:
     """A signed difference in the KPI's unit; percentages in points ("−3.0 pp").
 
     A difference that rounds to zero is shown as "±0", never as "−0.0".
@@ -167,7 +162,7 @@ def fmt_variance(x: Any, unit: Any) -> str:
     x = float(x)
     u = "" if is_blank(unit) else str(unit).strip()
     percent = unit_kind(u) == "percent"
-    text = f"{fmt_number(abs(x) * 100, 1)} pp" if percent else fmt_value(abs(x), u)
+    text = f"{fmt_number(abs(x) * 100, 1 + extra)} pp" if percent else fmt_value(abs(x), u, extra)
     number = text.replace(u, "") if u and not percent else text  # digits of the unit aside
     zero = not any(c in "123456789" for c in number)
     sign = "±" if zero else ("+" if x > 0 else MINUS)

@@ -44,7 +44,6 @@ from pipeline.render.views_appendix import (
     submissions_view,
 )
 from pipeline.render.views_department import (
-    TOP_DOWN,
     DepartmentView,
     KpiView,
     department_view,
@@ -221,6 +220,8 @@ class StrategyView:
     svg: Markup
     links: int
     objectives: tuple[StrategyRow, ...]
+    top_lane: str  # the configured perspectives' top and bottom lanes, for the lead-in
+    bottom_lane: str
 
 
 @dataclass(frozen=True)
@@ -235,6 +236,7 @@ class MethodView:
     pace: str
     expected: str
     period_end: str
+    perspectives: str  # the configured perspectives, top lane first, with any weight not 1
 
 
 @dataclass(frozen=True)
@@ -294,7 +296,8 @@ def pack_context(scored: Scored, validated: Validated, config: Config) -> PackVi
     org = records(scored.organisation)
     org_row = org[0] if org else {}
     scale = rollup_thresholds(config.scoring)
-    perspectives = _perspective_tiles(scored, scale)
+    lanes = config.perspective_names  # top lane first
+    perspectives = _perspective_tiles(scored, scale, lanes)
     dept_views = [
         department_view(
             d,
@@ -346,8 +349,8 @@ def pack_context(scored: Scored, validated: Validated, config: Config) -> PackVi
         okr=_okr_summary(scored, config),
         attention=_attention(scored, names, config.scoring),
         submissions=submissions,
-        overview=tuple(_overview(scored, [d for d, _, _ in departments], config.scoring)),
-        strategy=_strategy(scored, accent, scale),
+        overview=tuple(_overview(scored, [d for d, _, _ in departments], config.scoring, lanes)),
+        strategy=_strategy(scored, accent, scale, lanes),
         perspective_pages=tuple(
             _perspective_pages(scored, names, perspectives, month_index, scale)
         ),
@@ -378,6 +381,10 @@ def _method(scored: Scored, config: Config) -> MethodView:
         pace=fmt_number(PACE, 2, strip=True),
         expected=fmt_score(expected) if not is_blank(expected) else "the share elapsed",
         period_end=fmt_date(period_end(scored.period)),
+        perspectives=", ".join(
+            p.name if p.weight == 1 else f"{p.name} (weight {fmt_number(p.weight, 3, strip=True)})"
+            for p in config.perspectives
+        ),
     )
 
 
@@ -407,11 +414,13 @@ def _department_order(
     return [(by_id[dept], trail, tree.children(dept)) for dept, trail in tree.pre_order()]
 
 
-def _perspective_tiles(scored: Scored, scale: Sequence[float]) -> list[PerspectiveTile]:
+def _perspective_tiles(
+    scored: Scored, scale: Sequence[float], lanes: Sequence[str]
+) -> list[PerspectiveTile]:
     org = scored.perspectives[scored.perspectives["department_id"] == ORG]
     by_name = {r["perspective"]: r for r in records(org)}
     tiles = []
-    for i, name in enumerate(TOP_DOWN):
+    for i, name in enumerate(lanes):
         r = by_name.get(name, {})
         status = as_status(r.get("status", Status.NO_DATA))
         tiles.append(
@@ -513,7 +522,10 @@ def _attention(scored: Scored, names: Mapping[str, str], scoring: Scoring) -> At
 
 
 def _overview(
-    scored: Scored, departments: Sequence[Mapping[str, Any]], scoring: Scoring
+    scored: Scored,
+    departments: Sequence[Mapping[str, Any]],
+    scoring: Scoring,
+    lanes: Sequence[str],
 ) -> list[OverviewRow]:
     scale, okr_scale = rollup_thresholds(scoring), okr_thresholds(scoring)
     persp = {(r["department_id"], r["perspective"]): r for r in records(scored.perspectives)}
@@ -522,7 +534,7 @@ def _overview(
     for d in departments:
         dept = d["department_id"]
         cells = []
-        for name in TOP_DOWN:
+        for name in lanes:
             p = persp.get((dept, name))
             cells.append(
                 OverviewCell(score=fmt_score(p["score"], scale), status=status_view(p["status"]))
@@ -551,7 +563,9 @@ def _overview(
     return rows
 
 
-def _strategy(scored: Scored, accent: str, scale: Sequence[float]) -> StrategyView:
+def _strategy(
+    scored: Scored, accent: str, scale: Sequence[float], lanes: Sequence[str]
+) -> StrategyView:
     objs = scored.objectives
     corporate = objs[objs["corporate"].astype(bool)] if len(objs) else objs
     scope = "corporate"
@@ -590,12 +604,14 @@ def _strategy(scored: Scored, accent: str, scale: Sequence[float]) -> StrategyVi
         )
         for o in records(corporate)
     ]
-    order = {p: i for i, p in enumerate(TOP_DOWN)}
+    order = {p: i for i, p in enumerate(lanes)}
     rows.sort(key=lambda r: order.get(r.perspective, len(order)))
     return StrategyView(
         present=bool(items),
         scope=scope,
-        svg=charts.strategy_map(items, links, accent=accent) if items else Markup(""),
+        svg=charts.strategy_map(items, links, lanes=lanes, accent=accent) if items else Markup(""),
+        top_lane=lanes[0],
+        bottom_lane=lanes[-1],
         links=len(links),
         objectives=tuple(rows),
     )

@@ -10,9 +10,8 @@ from typing import Any
 from markupsafe import Markup
 
 from pipeline.config import Config
-from pipeline.contract import PERSPECTIVES
 from pipeline.fallback import StaleDepartment
-from pipeline.formulas import rollup_status, stay_breach
+from pipeline.formulas import directional_score, range_score, rollup_status, stay_breach
 from pipeline.render import charts
 from pipeline.render.format import (
     BLANK,
@@ -32,6 +31,7 @@ from pipeline.render.format import (
     initiative_status,
     okr_thresholds,
     period_label,
+    printed_value,
     rollup_thresholds,
     status_view,
     trend_view,
@@ -50,7 +50,6 @@ from pipeline.vocabulary import (
     is_blank,
 )
 
-TOP_DOWN = tuple(reversed(PERSPECTIVES))  # Financial first, as a board reads a scorecard
 FRAMEWORKS = {
     "BSC + OKR": "Balanced Scorecard and OKRs",
     "BSC": "Balanced Scorecard only (no OKRs this quarter)",
@@ -226,18 +225,53 @@ class DepartmentView:
 # --- builders --------------------------------------------------------------------------------
 
 
+_MAX_EXTRA_DECIMALS = 4
+
+
+def value_precision(k: Mapping[str, Any]) -> int:
+    """Extra decimals for a KPI's actual, target and red, so a reader can rebuild its score.
+
+    The fewest (0 to 4) with which the score formula, applied to the printed values,
+    prints the same score as the pack: "99.774% ≥ 99.800%, red at 99.600%" for a score of
+    87%, not "99.8% ≥ 99.8%" (docs/scoring.md, the display rule).
+    """
+    if is_blank(k["score"]) or is_blank(k["actual"]):
+        return 0
+    unit = fmt_text(k["unit"])
+    shown = fmt_score(k["score"], KPI_THRESHOLDS)
+    for extra in range(_MAX_EXTRA_DECIMALS + 1):
+        actual = printed_value(k["actual"], unit, extra)
+        low = printed_value(k["target_ytd"], unit, extra)
+        if k["direction"] == Direction.RANGE:
+            high = printed_value(k["target_max_ytd"], unit, extra)
+            below = low - printed_value(k["red_low"], unit, extra)
+            above = printed_value(k["red_high"], unit, extra) - high
+            rebuilt = range_score(actual, low, high, below, above)
+        else:
+            red = printed_value(k["red"], unit, extra)
+            rebuilt = directional_score(actual, low, red, k["direction"])
+        if fmt_score(rebuilt, KPI_THRESHOLDS) == shown:
+            return extra
+    return _MAX_EXTRA_DECIMALS
+
+
 def kpi_view(k: Mapping[str, Any], month_index: int | None, spark: bool = True) -> KpiView:
     unit = fmt_text(k["unit"])
     direction, aggregation = k["direction"], k["aggregation"]
     phased = aggregation == Aggregation.SUM
+    extra = value_precision(k)
+
+    def value(x: Any) -> str:
+        return fmt_value(x, unit, extra)
+
     if direction == Direction.RANGE:
-        target = f"{fmt_value(k['target_ytd'], unit)} – {fmt_value(k['target_max_ytd'], unit)}"
-        red = f"red below {fmt_value(k['red_low'], unit)} or above {fmt_value(k['red_high'], unit)}"
+        target = f"{value(k['target_ytd'])} – {value(k['target_max_ytd'])}"
+        red = f"red below {value(k['red_low'])} or above {value(k['red_high'])}"
         spark_target: Any = (k["target"], k["target_max"])
     else:
         sign = "≤" if direction == Direction.LOWER else "≥"
-        target = f"{sign} {fmt_value(k['target_ytd'], unit)}"
-        red = f"red at {fmt_value(k['red'], unit)}"
+        target = f"{sign} {value(k['target_ytd'])}"
+        red = f"red at {value(k['red'])}"
         spark_target = k["target"]
     if phased:
         # the series holds monthly values; the annual target spread evenly is comparable
@@ -255,13 +289,13 @@ def kpi_view(k: Mapping[str, Any], month_index: int | None, spark: bool = True) 
         unit=unit,
         status=status_view(status),
         score=fmt_score(k["score"], KPI_THRESHOLDS),
-        actual=fmt_value(k["actual"], unit),
+        actual=value(k["actual"]),
         actual_note=f"YTD {aggregation.lower()}" if aggregated else "",
-        prev=fmt_value(k["prev_actual"], unit),
+        prev=value(k["prev_actual"]),
         target=target,
-        target_note=f"YTD of {fmt_value(k['target'], unit)}" if phased else "",
+        target_note=f"YTD of {value(k['target'])}" if phased else "",
         red=red,
-        variance=fmt_variance(k["variance"], unit),
+        variance=fmt_variance(k["variance"], unit, extra),
         variance_pct="" if unit_kind(unit) == "percent" else fmt_pct_change(k["variance_pct"]),
         trend=trend_view(k["trend"], k["prev_score"], k["score"], KPI_THRESHOLDS),
         red_months=int(k["red_months"] or 0),
@@ -314,7 +348,7 @@ def department_view(
         r["perspective"]: r for r in records(scored.perspectives) if r["department_id"] == dept
     }
     sections = []
-    for name in TOP_DOWN:
+    for name in config.perspective_names:  # top lane first, as a board reads a scorecard
         in_persp = [k for k in kpis if k["perspective"] == name]
         objs_here = [o for o in objectives.values() if o["perspective"] == name]
         if not in_persp and not objs_here:
@@ -359,7 +393,7 @@ def department_view(
         )
     chips = [
         Chip(name=name, score=fmt_score(p["score"], scale), status=status_view(p["status"]))
-        for name in TOP_DOWN
+        for name in config.perspective_names
         if (p := persp.get(name)) is not None
         and p["objectives_scored"] + p["objectives_no_data"] > 0
     ]
