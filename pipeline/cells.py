@@ -8,6 +8,7 @@ the typed frames of all workbooks together.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pandas as pd
@@ -16,13 +17,15 @@ from pipeline import contract
 from pipeline.coerce import (
     Parsed,
     clean_text,
+    date_readings,
+    european_number,
     normalise_choice,
     parse_date,
     parse_ids,
     parse_number,
 )
 from pipeline.contract import SheetSpec
-from pipeline.problems import Problem, problem
+from pipeline.problems import ERROR, Problem, problem, shown_value
 from pipeline.read import RawSheet, RawWorkbook
 from pipeline.vocabulary import DATE_MAX, DATE_MIN, NUMERIC_KINDS, ColumnKind
 
@@ -53,8 +56,12 @@ def type_workbook(
     specs: dict[str, SheetSpec],
     locator: CellLocator,
     found: list[Problem],
+    date_order: str | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Type every data sheet of one workbook; append its cell-level problems to `found`."""
+    """Type every data sheet of one workbook; append its cell-level problems to `found`.
+
+    `date_order` is the organisation's ("DMY" / "MDY"), for dates typed as text.
+    """
     out: dict[str, pd.DataFrame] = {}
     for name, spec in specs.items():
         raw_sheet = raw.sheets.get(name)
@@ -65,7 +72,7 @@ def type_workbook(
         locator.add(file, name, {key: raw_sheet.letters[h] for key, h in header_of.items()})
         if len(header_of) < len(spec.columns):
             continue  # missing columns already reported; the sheet can't be read safely
-        out[name] = _type_sheet(raw_sheet, spec, header_of, file, dept, found)
+        out[name] = _type_sheet(raw_sheet, spec, header_of, file, dept, found, date_order)
     return out
 
 
@@ -110,8 +117,27 @@ def _type_sheet(
     file: str,
     dept: str,
     found: list[Problem],
+    date_order: str | None = None,
 ) -> pd.DataFrame:
     frame = raw_sheet.frame
+    stray = _rows_below_table(frame, spec, header_of)
+    if stray:
+        first = stray[0]
+        which = f"row {first}" if len(stray) == 1 else f"rows {first}–{stray[-1]}"
+        found.append(
+            problem(
+                "rows-below-table",
+                file,
+                sheet=spec.name,
+                cell=f"A{first}",
+                value=_first_text(frame.loc[first]),
+                department=dept,
+                rows=which[0].upper() + which[1:],
+                which=which,
+                item=_ITEM_NAMES.get(spec.name, "data row"),
+            )
+        )
+        frame = frame.drop(index=stray)
     data: dict[str, list[Any]] = {"file": [], "row": [], "department_id": []}
     percent_text: dict[str, list[bool]] = {}
     for col in spec.columns:
@@ -141,7 +167,7 @@ def _type_sheet(
                 )
                 parsed = Parsed(None)
             else:
-                parsed = parse_cell(row[header], col)
+                parsed = parse_cell(row[header], col, date_order)
                 if parsed.code:
                     found.append(
                         problem(
@@ -150,9 +176,9 @@ def _type_sheet(
                             sheet=spec.name,
                             cell=ref,
                             column=col.header,
-                            value=row[header],
+                            value=shown_value(row[header]),
                             department=dept,
-                            **message_fields(parsed.code, col),
+                            **message_fields(parsed.code, col, row[header]),
                         )
                     )
             data[col.key].append(parsed.value)
@@ -165,7 +191,7 @@ def _type_sheet(
             typed[col.key] = pd.to_datetime(typed[col.key], errors="coerce")
         typed[f"pct_text__{col.key}"] = percent_text[col.key]
     # Cells that failed to parse are already reported: don't report them again as blank.
-    reported = {p.cell for p in found}
+    reported = {p.cell for p in found if p.severity == ERROR}
     letter_of = {col.key: raw_sheet.letters[header_of[col.key]] for col in spec.columns}
     typed["unusable_cells"] = [
         {key for key, letter in letter_of.items() if f"{spec.name}!{letter}{r}" in reported}
@@ -174,12 +200,71 @@ def _type_sheet(
     return typed
 
 
-def parse_cell(raw: Any, col: contract.Column) -> Parsed:
+def percent_fields(value: float) -> dict[str, str]:
+    """What `percent-as-whole-number` suggests for a plain 60: "60%", or the fraction 0.6."""
+    return {"percent": f"{value:g}%", "fraction": f"{value / 100:g}"}
+
+
+_ITEM_NAMES = {
+    contract.Sheet.OBJECTIVES: "objective",
+    contract.Sheet.KPIS: "KPI",
+    contract.Sheet.OKRS: "key result",
+    contract.Sheet.CHECKINS: "check-in",
+    contract.Sheet.INITIATIVES: "initiative",
+}
+# First-cell words of a row people add under a table: a total, a sum, a note.
+_SUMMARY_WORDS = re.compile(
+    r"^\s*(grand\s+total|sub-?total|total|totals|sum|average|mean|notes?|n\.?b\.?|comments?)\b",
+    re.IGNORECASE,
+)
+
+
+def _rows_below_table(frame: pd.DataFrame, spec: SheetSpec, header_of: dict[str, str]) -> list[int]:
+    """Rows at the bottom of a sheet that are a total or a note, not entries of the table.
+
+    From the last row upwards, while a row either starts with a summary word (TOTAL, Sum,
+    Note…) or has no ID and fills fewer than half of the sheet's required columns: one
+    block, so the submitter gets one "delete rows 9-11" instead of a "required" error per
+    empty cell. A row with its ID is an entry, however incomplete.
+    """
+    required = [header_of[c.key] for c in spec.columns if c.required]
+    id_header = header_of[spec.columns[0].key]
+    stray: list[int] = []
+    for row_number in reversed(frame.index):
+        row = frame.loc[row_number]
+        filled = sum(clean_text(row[h]) is not None for h in required)
+        summary = bool(_SUMMARY_WORDS.match(_first_text(row)))
+        no_id = clean_text(row[id_header]) is None
+        if summary or (no_id and filled * 2 < len(required)):
+            stray.append(int(row_number))
+        else:
+            break
+    if len(stray) == len(frame.index):
+        return []  # nothing above it: these are incomplete entries, reported cell by cell
+    return sorted(stray)
+
+
+def _first_text(row: pd.Series) -> str:
+    """The first non-blank cell of a row, as text."""
+    for value in row:
+        text = clean_text(value)
+        if text is not None:
+            return text
+    return ""
+
+
+def parse_cell(raw: Any, col: contract.Column, date_order: str | None = None) -> Parsed:
     """One cell value typed by its column's kind (blank is None, never zero)."""
+    if col.kind == ColumnKind.PERCENT:
+        parsed = parse_number(raw)
+        if parsed.value is not None and not parsed.from_percent_text and 1 < parsed.value <= 100:
+            # 60 in "Progress %" is 60 %, typed without its sign: say so, don't guess
+            return Parsed(None, "percent-as-whole-number")
+        return parsed
     if col.kind in NUMERIC_KINDS:
         return parse_number(raw)
     if col.kind == "date":
-        return parse_date(raw)
+        return parse_date(raw, date_order)
     if col.kind == "enum":
         return normalise_choice(raw, col.choices)
     if col.kind == "ids":
@@ -219,7 +304,7 @@ def concat_frames(frames: list[pd.DataFrame], spec: SheetSpec) -> pd.DataFrame:
     return empty
 
 
-def message_fields(code: str, col: contract.Column | None) -> dict[str, str]:
+def message_fields(code: str, col: contract.Column | None, raw: Any = None) -> dict[str, str]:
     """The placeholders a cell-value problem's message needs, from the column's contract."""
     if code == "not-in-list":
         return {"allowed": ", ".join(col.choices) if col else ""}
@@ -234,4 +319,10 @@ def message_fields(code: str, col: contract.Column | None) -> dict[str, str]:
         return {"years": f"{DATE_MIN.year}-{DATE_MAX.year}"}
     if code == "text-too-long":
         return {"limit": f"{MAX_TEXT_CHARS:,}"}
+    if code == "percent-as-whole-number":
+        return percent_fields(float(parse_number(raw).value))
+    if code == "ambiguous-date":
+        return date_readings(raw)
+    if code == "decimal-comma":
+        return {"meant": european_number(raw)}
     return {}

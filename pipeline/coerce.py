@@ -21,6 +21,10 @@ _INVISIBLE = re.compile("[\u00ad\u200b-\u200d\u2060\ufeff]")
 _SPACES = re.compile(r"[\s\u00a0\u2007\u202f]+")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
+# Written the European way: `12.345,5` (points group thousands) or `1,5` (a decimal comma
+# that cannot be an English thousands group, which always has three digits after it).
+_EUROPEAN_GROUPED = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$")
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d+,(\d{1,2}|\d{4,})$")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]\d{1,2}:\d{2}(:\d{2})?)?$")
 _DMY_DATE = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4})$")
 
@@ -77,7 +81,8 @@ def parse_number(raw: Any) -> Parsed:
     if _THOUSANDS.match(text):
         text = text.replace(",", "")
     if not _NUMBER.match(text):
-        return Parsed(None, "not-a-number")
+        european = _european(text)
+        return Parsed(None, "decimal-comma" if european is not None else "not-a-number")
     value = float(text)
     if math.isinf(value):  # `1e400` overflows to infinity: no figure a board can read
         return Parsed(None, "not-a-number")
@@ -88,8 +93,38 @@ def parse_number(raw: Any) -> Parsed:
     return Parsed(value)
 
 
-def parse_date(raw: Any) -> Parsed:
-    """Dates, datetimes, ISO text, day/month/year text, or an Excel serial number."""
+def european_number(raw: Any) -> str:
+    """What a European-style number means, as the submitter should type it: `12.345,5` ->
+    "12345.5", `42,5%` -> "42.5%"; "" when `raw` is not written that way."""
+    text = clean_text(raw)
+    if text is None:
+        return ""
+    text = text.replace(" ", "")
+    percent = text.endswith("%")
+    value = _european(text.rstrip("%"))
+    if value is None:
+        return ""
+    shown = f"{value:.15g}"
+    return f"{shown}%" if percent else shown
+
+
+def _european(text: str) -> float | None:
+    if _EUROPEAN_GROUPED.match(text) or _DECIMAL_COMMA.match(text):
+        return float(text.replace(".", "").replace(",", "."))
+    return None
+
+
+DAY_FIRST, MONTH_FIRST = "DMY", "MDY"  # `[organisation] date_order` in scorecard.toml
+
+
+def parse_date(raw: Any, date_order: str | None = None) -> Parsed:
+    """Dates, datetimes, ISO text, day/month/year text, or an Excel serial number.
+
+    Text like `03/11/2026` is read in the organisation's `date_order`; when none is
+    configured, a date that reads two ways (both numbers 12 or less) is taken day first
+    with the warning `ambiguous-date`, and one that reads one way only (`11/25/2026`) is
+    taken that way.
+    """
     if raw is None:
         return BLANK
     if isinstance(raw, datetime):
@@ -105,15 +140,42 @@ def parse_date(raw: Any) -> Parsed:
     text = clean_text(raw)
     if text is None:
         return BLANK
-    for pattern, order in ((_ISO_DATE, (1, 2, 3)), (_DMY_DATE, (3, 2, 1))):
-        match = pattern.match(text)
-        if match:
-            year, month, day = (int(match.group(i)) for i in order)
-            try:
-                return Parsed(date(year, month, day))
-            except ValueError:
-                return Parsed(None, "not-a-date")
-    return Parsed(None, "not-a-date")
+    match = _ISO_DATE.match(text)
+    if match:
+        return _date(int(match[1]), int(match[2]), int(match[3]))
+    match = _DMY_DATE.match(text)
+    if not match:
+        return Parsed(None, "not-a-date")
+    first, second, year = int(match[1]), int(match[2]), int(match[3])
+    if date_order == MONTH_FIRST:
+        return _date(year, first, second)
+    if date_order == DAY_FIRST or first > 12:
+        return _date(year, second, first)
+    if second > 12:  # 11/25/2026 can only be month first
+        return _date(year, first, second)
+    parsed = _date(year, second, first)
+    return Parsed(parsed.value, "ambiguous-date") if first != second and parsed.value else parsed
+
+
+def date_readings(raw: Any) -> dict[str, str]:
+    """Both readings of an ambiguous `03/11/2026`: what `ambiguous-date` names."""
+    match = _DMY_DATE.match(clean_text(raw) or "")
+    if not match:
+        return {"read": "", "other": "", "iso": ""}
+    first, second, year = int(match[1]), int(match[2]), int(match[3])
+    read, other = date(year, second, first), date(year, first, second)
+    return {
+        "read": f"{read.day} {read:%B %Y}",
+        "other": f"{other.day} {other:%B %Y}",
+        "iso": read.isoformat(),
+    }
+
+
+def _date(year: int, month: int, day: int) -> Parsed:
+    try:
+        return Parsed(date(year, month, day))
+    except ValueError:
+        return Parsed(None, "not-a-date")
 
 
 def normalise_choice(raw: Any, choices: tuple[str, ...]) -> Parsed:

@@ -23,6 +23,9 @@ class Organisation:
     name: str
     fiscal_year_start: int = 1
     currency: str = "EUR"
+    # how dates typed as text (03/11/2026) are read: "DMY" or "MDY"; unset: day first, with
+    # a warning on any date that reads two ways
+    date_order: str | None = None
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,12 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
         raise ConfigError(
             f"{where}: organisation.fiscal_year_start must be a month number 1-12, "
             f"got {organisation.fiscal_year_start!r}"
+        )
+
+    if organisation.date_order not in (None, "DMY", "MDY"):
+        raise ConfigError(
+            f'{where}: organisation.date_order must be "DMY" (day first) or "MDY" '
+            f"(month first), got {organisation.date_order!r}"
         )
 
     rep_raw = _table(raw, "reporting", where)

@@ -21,12 +21,17 @@ class Kind:
     severity: str
     title: str
     message: str  # str.format template with named placeholders
-    hint: str
+    hint: str  # the fix, in the submitter's words; may name placeholders too ("Type {percent}")
 
     @property
     def fields(self) -> frozenset[str]:
         """The code's own placeholders: what `problem(...)` must be given as keywords."""
-        names = {name for _, name, _, _ in Formatter().parse(self.message) if name}
+        names = {
+            name
+            for template in (self.message, self.hint)
+            for _, name, _, _ in Formatter().parse(template)
+            if name
+        }
         return frozenset(names - COMMON_FIELDS)
 
 
@@ -128,6 +133,20 @@ CATALOGUE: dict[str, Kind] = {
         "Department ID {value!r} is not in the configuration.",
         "Pick your department ID from the dropdown.",
     ),
+    "ambiguous-date": Kind(
+        WARNING,
+        "Date that reads two ways",
+        "{column} is {value!r}: read as {read} (day first), but it could be {other}.",
+        "If {read} is right, nothing to do; to be sure, type dates as YYYY-MM-DD (e.g. {iso}). "
+        "The analyst can set the organisation's date order (date_order) in scorecard.toml.",
+    ),
+    "period-behind-file": Kind(
+        ERROR,
+        "Period not updated",
+        "Period is {value!r}, but the file name says {named} and the KPIs sheet has actuals "
+        "for {named}: the Period was probably copied from last month's workbook.",
+        "Set Period on the Submission sheet to {named}.",
+    ),
     "future-period": Kind(
         ERROR,
         "Period in the future",
@@ -212,8 +231,27 @@ CATALOGUE: dict[str, Kind] = {
     "percent-as-whole-number": Kind(
         ERROR,
         "Percentage typed as a whole number",
-        "{column} is {value!r} in a % measure: probably meant {meant}.",
-        "Type 42% or 0.42 for forty-two per cent.",
+        "{column} is {value!r} in a percentage: probably meant {percent}.",
+        "Type {percent} with the % sign, or {fraction}.",
+    ),
+    "rows-below-table": Kind(
+        ERROR,
+        "A total or a note below the table",
+        "{rows} below the table: a total or a note, not a {item} (first cell: {value!r}).",
+        "Delete {which}, or move the note into the Commentary or Note column.",
+    ),
+    "decimal-comma": Kind(
+        ERROR,
+        "Number written with a decimal comma",
+        "{column} is {value!r}, written the European way: did you mean {meant}?",
+        "Type {meant}: a point for decimals and no thousands separators.",
+    ),
+    "point-as-thousands": Kind(
+        ERROR,
+        "Point typed as a thousands separator",
+        "{column} is {value!r}, about 1,000 times below the KPI's {reference}: the point "
+        "was probably meant to separate thousands.",
+        "Did you mean {meant}? Type {meant} with no separators (a point is a decimal point).",
     ),
     "implausible-value": Kind(
         ERROR,
@@ -309,7 +347,8 @@ CATALOGUE: dict[str, Kind] = {
         ERROR,
         "Actual in a future month",
         "{column} is after the reporting period {period} but holds a value.",
-        "Clear future months; only months up to the period can have actuals.",
+        "If this is the {column} report, set Period on the Submission sheet to {column}; "
+        "otherwise clear this cell (only months up to the period can have actuals).",
     ),
     "missing-current-actual": Kind(
         WARNING,
@@ -469,9 +508,9 @@ def problem(
             f"problem {code!r} takes fields {sorted(kind.fields)}, got {sorted(fields)}"
         )
     shown = _short(value)
-    message = kind.message.format(
-        sheet=sheet, column=column, value=shown, department=department, **fields
-    )
+    named = {"sheet": sheet, "column": column, "value": shown, "department": department}
+    message = kind.message.format(**named, **fields)
+    hint = kind.hint.format(**named, **fields)
     return Problem(
         severity=severity or kind.severity,
         code=code,
@@ -481,7 +520,7 @@ def problem(
         column=column,
         value=shown,
         message=message,
-        hint=kind.hint,
+        hint=hint,
         department=department,
     )
 

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from pipeline import contract
+from pipeline.cells import percent_fields
 from pipeline.config import Config
 from pipeline.contract import Sheet
 from pipeline.problems import Problem, problem, shown_value
@@ -324,10 +325,11 @@ def _check_months(row: Any, months: tuple[str, ...], period_index: int, add: Any
             )
     # Leading blanks are a KPI introduced mid-year; only a hole after the first value is a gap.
     first_filled = filled.index(True) if True in filled else 12
+    quarterly = _reported_quarterly(filled[:period_index])
     for i in range(first_filled, last_filled):
-        if not filled[i]:
+        if not filled[i] and not quarterly:
             add("month-gap", row, Sheet.KPIS, f"m{i + 1:02d}", column=months[i])
-    if not filled[period_index - 1]:
+    if not filled[period_index - 1] and not (quarterly and period_index % 3):
         add(
             "missing-current-actual",
             row,
@@ -340,6 +342,16 @@ def _check_months(row: Any, months: tuple[str, ...], period_index: int, add: Any
             _percent_warning(row, f"m{i + 1:02d}", Sheet.KPIS, add, column=months[i])
     else:
         _implausible_month(row, values, period_index, months, add)
+
+
+def _reported_quarterly(filled: list[bool]) -> bool:
+    """A KPI reported each quarter: values only at fiscal quarter ends, at least two.
+
+    Its blank months in between are its rhythm, not gaps, and a month inside a quarter is
+    not missing its actual (the KPI still shows No data there: blank is not zero).
+    """
+    months = [i + 1 for i, f in enumerate(filled) if f]
+    return len(months) >= 2 and all(m % 3 == 0 for m in months)
 
 
 def _implausible_month(
@@ -359,6 +371,20 @@ def _implausible_month(
     if len(references) < (2 if history else 1):
         return
     ratios = [abs(value) / ref for ref, _ in references]
+    thousands = value * 1000
+    if all(0.1 <= r * 1000 <= 10 for r in ratios) and abs(thousands - round(thousands)) < 1e-6:
+        # 1.234 where the KPI runs in thousands: typed as "1.234" for 1,234
+        add(
+            "point-as-thousands",
+            row,
+            Sheet.KPIS,
+            f"m{period_index:02d}",
+            value,
+            column=months[period_index - 1],
+            reference=" and ".join(text for _, text in references),
+            meant=f"{round(thousands):d}",
+        )
+        return
     if all(r >= IMPLAUSIBLE_FACTOR for r in ratios):
         direction = "above"
     elif all(r <= 1 / IMPLAUSIBLE_FACTOR for r in ratios):
@@ -389,7 +415,7 @@ def _percent_warning(row: Any, key: str, sheet: str, add: Any, column: str | Non
             key,
             value,
             column=column,
-            meant=f"{value / 100:g} ({value:g}%)",
+            **percent_fields(value),
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -147,8 +148,9 @@ def validate(
     queues = _queues(candidates, period, _month(today or date.today()))
     for cand in (c for queue in queues.values() for c in queue):
         cand.typed = type_workbook(
-            cand.raw, cand.file, cand.department_id or "", run.specs, run.locator, cand.problems
-        )
+            cand.raw, cand.file, cand.department_id or "", run.specs, run.locator, cand.problems,
+            config.organisation.date_order,
+        )  # fmt: skip
         cand.problems += workbook_problems(cand.file, cand.department_id or "", cand.typed,
                                            config, period, months, run.locator.cell)  # fmt: skip
     chosen = _choose(queues, run)
@@ -405,9 +407,9 @@ def _check_submission(raw: RawWorkbook, config: Config) -> _Candidate:
     found: list[Problem] = []
     meta: dict[str, Any] = {}
 
-    def report(code: str, label: str, value: Any = "") -> None:
+    def report(code: str, label: str, value: Any = "", **extra: str) -> None:
         cell = raw.submission.get(label, (None, ""))[1]
-        fields = message_fields(code, None)
+        fields = message_fields(code, None, value) | extra
         found.append(
             problem(code, file, sheet=sheet, cell=cell, column=label, value=value, **fields)
         )
@@ -424,7 +426,7 @@ def _check_submission(raw: RawWorkbook, config: Config) -> _Candidate:
             meta[field_spec.key] = None
             continue
         if field_spec.kind == "date":
-            parsed = parse_date(value)
+            parsed = parse_date(value, config.organisation.date_order)
             if parsed.code:
                 report(parsed.code, label, value)
             elif parsed.value is not None and not DATE_MIN <= parsed.value <= DATE_MAX:
@@ -451,10 +453,45 @@ def _check_submission(raw: RawWorkbook, config: Config) -> _Candidate:
     period = _period_text(raw_period)
     if raw_period is not None and period is None and meta.get("period") is not None:
         report("bad-period", SubmissionField.PERIOD, raw_period)
+    if period is not None:
+        period = _period_from_evidence(raw, file, period, report)
     version = meta.get("template_version")
     if version is not None and version not in contract.KNOWN_TEMPLATE_VERSIONS:
         report("unknown-template-version", SubmissionField.TEMPLATE_VERSION, version)
     return _Candidate(raw, file, dept, period, meta.get("submitted_on"), meta, found)
+
+
+_PERIOD_IN_NAME = re.compile(r"(?<![0-9])(20[0-9]{2})[-_. ]?(0[1-9]|1[0-2])(?![0-9])")
+
+
+def _period_from_evidence(raw: RawWorkbook, file: str, period: str, report: Any) -> str:
+    """The period a file is for, when its Period cell was left at an earlier month.
+
+    A November file copied from October often keeps "2026-10": when the file name says a
+    later month and the KPIs sheet holds actuals for it, the file is November's, rejected
+    with "set Period to 2026-11", not October's with an error per November cell.
+    """
+    match = _PERIOD_IN_NAME.search(file)
+    named = f"{match[1]}-{match[2]}" if match else None
+    latest = _latest_actual_month(raw)
+    if named is None or latest is None or not period < named <= latest:
+        return period
+    report("period-behind-file", SubmissionField.PERIOD, period, named=named)
+    return named
+
+
+def _latest_actual_month(raw: RawWorkbook) -> str | None:
+    """The last month column of the KPIs sheet that holds any value, as typed."""
+    sheet = raw.sheets.get(Sheet.KPIS)
+    if sheet is None:
+        return None
+    filled = [
+        str(header)
+        for header in sheet.frame.columns
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}", str(header))
+        and any(clean_text(v) is not None for v in sheet.frame[header])
+    ]
+    return max(filled, default=None)
 
 
 def _newest_key(cand: _Candidate) -> tuple:

@@ -143,7 +143,7 @@ def test_november_a_bad_month_removes_no_good_department(shared: Path) -> None:
     assert "Received and accepted 6 of 10 Missing 2 Rejected 2 Stale (earlier data shown) 4" in pack
     assert "Missing (no workbook) 2 Group strategy office, Engineering" in pack
     assert "Rejected (errors) 2 People (PPL-2026-11.xlsx), IT (IT-2026-11.xlsx)" in pack
-    assert "IT : rejected, 1 error; first: 2026-11 is '42' in a % measure: probably meant" in pack
+    assert "IT : rejected, 1 error; first: 2026-11 is '42' in a percentage: probably meant" in pack
     for dept in ("Group strategy office", "Engineering", "People", "IT"):
         assert f"{dept}: October 2026" in pack  # shown stale, never silently dropped
     assert "4,200" not in pack and "4200" not in pack  # 42 typed for 42 % never reaches the board

@@ -28,8 +28,9 @@ def test_every_code_renders_with_every_placeholder_filled(code: str) -> None:
     assert "{" not in made.message and "}" not in made.message
     assert "  " not in made.message and "''" not in made.message
     assert not re.search(r"\s[,;:]|\s\.(\s|$)", made.message), made.message
+    assert "{" not in made.hint and "}" not in made.hint
     for name in fields:
-        assert f"<{name}>" in made.message
+        assert f"<{name}>" in made.message + made.hint
     assert made.message.count("KPIs") <= 1, made.message
     assert made.cell == "KPIs!H7"
     assert made.hint and made.severity in ("error", "warning")

@@ -74,7 +74,7 @@ def test_many_mistakes_in_one_workbook_are_each_named_by_cell(tmp_path):
     rows["okrs"][0]["Confidence"] = 11  # J2
     rows["okrs"][0]["Quarter"] = "Q4"  # L2
     rows["checkins"][0]["KR ID"] = "FIN-KR9"  # A2
-    rows["initiatives"][0]["Progress %"] = 40  # G2: 40 is 4000 %
+    rows["initiatives"][0]["Progress %"] = 40  # G2: 40 % typed without its sign
     rows["initiatives"][0]["Status"] = "Late"  # J2
     v = _validate(tmp_path, make_workbook(tmp_path, **rows))
     assert _cells(v, "error") == [
@@ -90,7 +90,7 @@ def test_many_mistakes_in_one_workbook_are_each_named_by_cell(tmp_path):
         ("OKRs!J2", "out-of-range"),
         ("OKRs!L2", "bad-quarter"),
         ("Check-ins!A2", "unknown-kr"),
-        ("Initiatives!G2", "out-of-range"),
+        ("Initiatives!G2", "percent-as-whole-number"),
         ("Initiatives!J2", "not-in-list"),
     ]
     assert v.files["status"].tolist() == ["rejected"]
@@ -121,14 +121,14 @@ def test_percent_text_is_converted_to_a_fraction(tmp_path):
 
 
 def test_whole_number_in_a_percent_kpi_is_an_error_never_a_conversion(tmp_path):
-    """`42` in a % KPI is rejected with 'probably meant 0.42': never guessed, never shown."""
+    """`42` in a % KPI is rejected with 'probably meant 42%': never guessed, never shown."""
     rows = _valid_rows()
     rows["kpis"][0]["2026-10"] = 42
     v = _validate(tmp_path, make_workbook(tmp_path, **rows))
     assert _cells(v, "error") == [("KPIs!U2", "percent-as-whole-number")]
     (prob,) = [p for p in v.problems if p.code == "percent-as-whole-number"]
-    assert "probably meant 0.42" in prob.message
-    assert prob.hint == "Type 42% or 0.42 for forty-two per cent."
+    assert "probably meant 42%" in prob.message
+    assert prob.hint == "Type 42% with the % sign, or 0.42."
     assert v.files["status"].tolist() == ["rejected"]
     assert v.actuals.empty
 
@@ -352,11 +352,12 @@ def test_annotated_copy_comments_each_bad_cell_and_leaves_the_original(tmp_path)
     (copy,) = outputs.feedback
     assert copy.parent == tmp_path / "reports" / PERIOD / "feedback"
     sheet = openpyxl.load_workbook(copy)["KPIs"]
-    assert "not-a-number" in sheet["H2"].comment.text
-    assert "Fix: Type a plain number" in sheet["H2"].comment.text
-    assert sheet["H2"].fill.start_color.rgb == "FFF4B6B6"
+    assert sheet["H2"].comment.text.startswith("Error: Target must be a number, got 'forty'.")
+    assert "How to fix: Type a plain number" in sheet["H2"].comment.text
+    assert sheet["H2"].comment.text.endswith("not-a-number)")
     assert "percent-as-whole-number" in sheet["U2"].comment.text
-    assert sheet["U2"].fill.start_color.rgb == "FFF4B6B6"
+    assert sheet["U2"].fill.start_color.rgb == sheet["H2"].fill.start_color.rgb  # both errors
+    assert sheet["U2"].fill.start_color.rgb not in ("00000000", "FFFFF2CC")  # not the input fill
     assert sheet["H3"].comment is None
 
 
