@@ -7,7 +7,7 @@ CONFIG  ?= examples/demo/scorecard.toml
 PERIOD  ?=
 PERIOD_OPT := $(if $(PERIOD),--period $(PERIOD))
 
-.PHONY: report test lint templates demo validate score bench clean
+.PHONY: report test lint templates demo validate score bench clean watch
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || python3 -m venv $(VENV)
@@ -34,6 +34,11 @@ demo: $(STAMP)
 
 validate: $(STAMP)
 	$(BIN)/scorecard validate --config $(CONFIG) $(PERIOD_OPT)
+
+# Check each workbook within seconds of it landing in the inbox; Ctrl-C stops (INTERVAL=10).
+INTERVAL ?=
+watch: $(STAMP)
+	$(BIN)/scorecard watch --config $(CONFIG) $(PERIOD_OPT) $(if $(INTERVAL),--interval $(INTERVAL))
 
 score: $(STAMP)
 	$(BIN)/scorecard score --config $(CONFIG) $(PERIOD_OPT)

@@ -396,6 +396,102 @@ def status(config_path: str, period: str | None, as_json: bool, history: bool) -
         console.print(f"Passed over: {safe(item['file'])}: {safe(item['reason'])}")
 
 
+@main.command(help="Check each workbook within seconds of it landing in the inbox.")
+@config_option
+@click.option(
+    "--period",
+    help="The month being collected, YYYY-MM (default: the month most departments "
+    "submitted for); a file for another month is checked for its own month.",
+)
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.1),
+    default=5.0,
+    show_default=True,
+    help="Seconds between two looks at the inbox.",
+)
+@click.option("--once", is_flag=True, help="Check what is new or changed once, then exit.")
+def watch(config_path: str, period: str | None, interval: float, once: bool) -> None:
+    """Never takes the run lock and writes only feedback: `report` runs alongside."""
+    import signal
+    import threading
+
+    from pipeline.inbox import discover
+    from pipeline.watch import Checked, Stop, Watcher, feedback_folder
+
+    config = _config(config_path)
+    period = _period(period)
+    log_dir = _log_dir(config, None)
+    _guard(lambda: discover(config.reporting.inbox), log_dir)  # no inbox: exit 2
+    failed: list[str] = []
+
+    def say(text: str) -> None:  # log lines: one per event, never folded
+        console.print(text, soft_wrap=True)
+
+    def shown(path: Path) -> str:
+        return os.path.relpath(path) if _inside(path, Path.cwd()) else str(path)
+
+    def now() -> str:
+        return datetime.now().strftime("%H:%M:%S")
+
+    def on_checked(c: Checked) -> None:
+        why = f" ({c.why})" if c.why else ""
+        target = shown(c.copy or c.page)
+        say(f"{now()} {safe(c.file)}: {safe(c.short)} → {safe(target)}{safe(why)}")
+
+    def on_trouble(what: str, exc: BaseException | None) -> None:
+        if exc is None:
+            line = what
+        elif isinstance(exc, ConfigError | CannotWrite) or not isinstance(exc, Exception):
+            line = f"{what}: {plain(exc)}"
+        else:  # called inside the except block: the traceback goes to the error log
+            failed.append(what)
+            line = f"{what}: {_unexpected(exc, log_dir)}"
+        say(f"{now()} {safe(line)}")
+
+    watcher = _guard(
+        lambda: Watcher(config, period, on_checked=on_checked, on_trouble=on_trouble), log_dir
+    )
+    month = period or "the month most departments submitted for"
+    say(f"Watching {safe(config.reporting.inbox)} for {safe(month)}, every {interval:g} s")
+    say(
+        f"Feedback goes to {safe(shown(feedback_folder(config, '<period>')))}: "
+        "an annotated copy and a result page per file, listed in index.html"
+    )
+    if watcher.done:
+        say(f"{len(watcher.done)} file(s) checked before: checked again when changed")
+    if not once:
+        say("Press Ctrl-C to stop.")
+
+    stop = Stop()
+
+    def on_signal(signum: int, frame: object) -> None:
+        if stop.is_set():  # a second Ctrl-C: stop now (temporary files are removed)
+            raise KeyboardInterrupt
+        stop.set()  # stop at the next file boundary (pipeline.watch checks between files)
+
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, on_signal)
+    checked: list[Checked] = []
+    try:
+        if once:
+            checked = watcher.poll_once(settle_all=True, stop=stop)
+        else:
+            watcher.run(stop, interval)
+    except KeyboardInterrupt:
+        stop.set()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if once and not stop.is_set():
+        say(f"Checked {len(checked)} file(s).")
+        sys.exit(EXIT_UNEXPECTED if failed else exit_code_for(c.status for c in checked))
+    say("Stopped watching.")
+    sys.exit(EXIT_OK)
+
+
 def _print_history(config: Config) -> None:
     from pipeline.inbox import ledger_rows
 
