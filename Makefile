@@ -27,7 +27,7 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 templates: $(STAMP)
-	$(BIN)/scorecard templates --config $(CONFIG) $(PERIOD_OPT) --out workbook_templates
+	$(BIN)/scorecard templates --config $(CONFIG) $(PERIOD_OPT) $(if $(PREFILL),--prefill)
 
 demo: $(STAMP)
 	$(BIN)/scorecard demo --config examples/demo/scorecard.toml
@@ -57,3 +57,11 @@ SEED ?= 1
 .PHONY: fuzz
 fuzz: $(STAMP)
 	$(PY) -m pipeline.fuzz --config $(CONFIG) -n $(N) --seed $(SEED) --keep build/fuzz
+
+# Start a new organisation: a commented scorecard.toml and its folders (README "Start your
+# own organisation"). DIR is required; FORCE=1 replaces an existing scorecard.toml.
+#   make init DIR=$HOME/acme NAME="Acme Ltd"
+.PHONY: init
+init: $(STAMP)
+	$(if $(DIR),,$(error DIR is required: make init DIR=path/to/folder NAME="Acme Ltd"))
+	$(BIN)/scorecard init "$$DIR" $(if $(NAME),--name "$$NAME") $(if $(FORCE),--force)

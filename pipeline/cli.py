@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
+import shutil
 import sys
 import tempfile
 import traceback
@@ -22,7 +24,7 @@ from rich.table import Table
 
 from pipeline import run
 from pipeline.atomic import CannotWrite, RunInProgress
-from pipeline.config import Config, ConfigError, load_config
+from pipeline.config import Config, ConfigError, config_warnings, load_config
 from pipeline.contract import normalise_period, parse_period
 from pipeline.render.validation import PROBLEMS_SHOWN, ProblemCap
 from pipeline.vocabulary import FAILED_FILE_STATUSES, FileStatus
@@ -94,10 +96,15 @@ def exit_code_for(statuses: Iterable[str]) -> int:
 
 
 def _config(path: str) -> Config:
+    """Every command loads its configuration here: an error is exit 2; what a loadable
+    configuration loses (`config_warnings`) is printed once on stderr."""
     try:
-        return load_config(path)
+        config = load_config(path)
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
+    for warning in config_warnings(config):
+        click.echo(f"Warning: {plain(warning)}", err=True)
+    return config
 
 
 def _period(value: str | None) -> str | None:
@@ -146,23 +153,117 @@ def main() -> None:
     pass
 
 
-@main.command(help="Write one blank workbook template per configured department.")
+@main.command(help="Start a new organisation: a commented scorecard.toml and its folders.")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--name",
+    help='The organisation\'s name, e.g. "Acme Ltd" (default: "My organisation").',
+)
+@click.option(
+    "--force", is_flag=True, help="Replace an existing scorecard.toml (folders are kept)."
+)
+def init(folder: Path, name: str | None, force: bool) -> None:
+    """Refuses to replace a scorecard.toml without --force (exit 2); folders may exist."""
+    from pipeline.starter import CONFIG_NAME, DEFAULT_NAME, BadName, ConfigExists, start
+
+    try:
+        started = start(folder, name, force)
+    except ConfigExists as exc:
+        raise UsageError(plain(exc)) from None
+    except BadName as exc:
+        raise UsageError(plain(f"--name: {exc}")) from None
+    except CannotWrite as exc:
+        raise CannotWriteError(plain(exc)) from None
+    except OSError as exc:  # a folder that cannot be created
+        where = os.fsdecode(exc.filename) if exc.filename is not None else str(folder)
+        raise CannotWriteError(plain(f"cannot write to {where}: {exc.strerror}")) from None
+    except Exception as exc:
+        raise UnexpectedError(_unexpected(exc, folder)) from None
+
+    # Printed as plain text (no markup): a name or folder may hold any character.
+    def say(text: str = "") -> None:
+        console.print(plain(text), markup=False, soft_wrap=True)
+
+    config = started.config
+    toml = folder / CONFIG_NAME
+    shown = {p: folder / p.relative_to(config.base_dir) for p in started.folders}
+    inbox, reports, _archive, templates_folder = shown.values()
+    say(f"{'Replaced' if started.replaced else 'Created'} {toml}")
+    say(f"  organisation: {config.organisation.name}")
+    for where, as_given in shown.items():
+        say(f"  {as_given}/ ({'created' if where in started.new_folders else 'already there'})")
+    program, argument = _program(), shlex.quote(str(toml))
+    say()
+    say("Next steps:")
+    say(f"  1. Edit the [[departments]] in {toml}: your units, their IDs and parents,")
+    say("     with corporate = true on the strategy office at the top.")
+    say("     Every key is explained in the file.")
+    if not name:
+        say(f'     Set organisation.name too (it is "{DEFAULT_NAME}" for now).')
+    say(f"  2. Write each department's workbook (into {templates_folder}/):")
+    say(f"       {program} templates --config {argument}")
+    say(f"  3. Send each department its workbook; the filled-in files go into {inbox}/")
+    say(f"  4. Build the board pack (into {reports}/<period>/):")
+    say(f"       {program} report --config {argument}")
+
+
+def _program() -> str:
+    """How to run scorecard again: `scorecard` when that is on PATH, else the path used."""
+    used = sys.argv[0]
+    if Path(used).name != "scorecard":
+        return "scorecard"  # python -m pipeline, or a test
+    on_path = shutil.which("scorecard")
+    try:
+        if on_path and os.path.samefile(on_path, used):
+            return "scorecard"
+    except OSError:
+        pass
+    return shlex.quote(used)
+
+
+@main.command(help="Write each department's workbook for a period (blank, or --prefill).")
 @config_option
 @period_option
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Folder for the templates (default: workbook_templates beside the config).",
+    help="Folder for the workbooks (default: workbook_templates beside the config).",
 )
-def templates(config_path: str, period: str | None, out: Path | None) -> None:
+@click.option(
+    "--prefill",
+    is_flag=True,
+    help="Start each workbook from the department's last accepted one (definitions, "
+    "targets, earlier months, this quarter's OKRs).",
+)
+def templates(config_path: str, period: str | None, out: Path | None, prefill: bool) -> None:
+    from pipeline.prefill import prefilled_content
+    from pipeline.render.excel import clean_text
     from pipeline.workbook_templates import write_templates
 
     config = _config(config_path)
-    period = _period(period) or run.default_period(run.Intake()).period
+    given = _period(period)
+    if given:
+        period, reason = given, "given with --period"
+    else:
+        period = run.default_period(run.Intake()).period
+        reason = "the month just ended; give --period YYYY-MM for another"
+    console.print(f"Period {safe(period)}: {safe(reason)}")
     out = out or config.base_dir / "workbook_templates"
-    paths = _guard(lambda: write_templates(config, period, out), out)
-    console.print(f"Wrote {len(paths)} template(s) for {safe(period)} to {safe(out)}")
+    contents = {}
+    if prefill:
+        for dept in config.departments:
+            found = _guard(lambda d=dept: prefilled_content(config, d.id, period), out)
+            if found is None:
+                console.print(f"  {safe(dept.id)}: blank (no accepted workbook before {period})")
+                continue
+            source = clean_text(f"{found.source_file} ({found.source_period})", 300)
+            found.content.prefilled_from = source
+            contents[dept.id] = found.content
+            console.print(f"  {safe(dept.id)}: pre-filled from {safe(source)}")
+    paths = _guard(lambda: write_templates(config, period, out, contents), out)
+    kind = "workbook(s)" if prefill else "blank template(s)"
+    console.print(f"Wrote {len(paths)} {kind} for {safe(period)} to {safe(out)}")
 
 
 @main.command(help="Check every workbook in the inbox and write feedback for submitters.")

@@ -113,6 +113,25 @@ class Config:
         return tuple(d.id for d in self.departments)
 
 
+def config_warnings(config: Config) -> list[str]:
+    """What a loadable configuration loses, one sentence each; the command line prints them.
+
+    No department with `corporate = true` among two or more: no corporate strategy map,
+    so nothing can link to or contribute to a corporate objective. A one-department
+    organisation gets no warning: there is nothing to link across.
+    """
+    warnings: list[str] = []
+    if len(config.departments) > 1 and not any(d.corporate for d in config.departments):
+        warnings.append(
+            f"{config.path.name}: no department has corporate = true: there will be no "
+            "corporate strategy map (the pack's map shows every department's objectives "
+            "instead), departments' KPIs, initiatives and OKRs cannot link to corporate "
+            "objectives, and objectives cannot contribute to corporate ones. Set "
+            "corporate = true on the strategy office (or the top unit)."
+        )
+    return warnings
+
+
 def load_config(path: str | Path) -> Config:
     """Read and check a scorecard.toml; every problem is a ConfigError naming the key."""
     path = Path(path)

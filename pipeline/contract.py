@@ -212,7 +212,7 @@ KPI_BASE_COLUMNS: tuple[Column, ...] = (
         "id",
         "The objective (sheet Objectives) this KPI measures.",
         required=True,
-        width=13,
+        width=11,
     ),
     Column(
         "Perspective",
@@ -221,9 +221,9 @@ KPI_BASE_COLUMNS: tuple[Column, ...] = (
         "Scorecard perspective: pick from the list.",
         required=True,
         choices=PERSPECTIVES,
-        width=18,
+        width=15,
     ),
-    Column("KPI", "kpi", "text", "The measure's name, e.g. Gross margin.", required=True, width=32),
+    Column("KPI", "kpi", "text", "The measure's name, e.g. Gross margin.", required=True, width=28),
     Column(
         "Unit",
         "unit",

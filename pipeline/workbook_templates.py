@@ -34,6 +34,7 @@ from pipeline import contract
 from pipeline.atomic import replacing
 from pipeline.config import Config, Department
 from pipeline.contract import Column, Sheet, SheetSpec, SubmissionField
+from pipeline.render.excel import set_text
 from pipeline.vocabulary import DATE_MAX, DATE_MIN, EXCEL_EPOCH
 
 # Input area: rows 2..LAST_INPUT_ROW are styled as inputs; validations reach further down
@@ -50,6 +51,19 @@ UNLOCKED = Protection(locked=False)
 LOCKED = Protection(locked=True)
 THIN_GREY = Side(style="thin", color="BFBFBF")
 INPUT_BORDER = Border(left=THIN_GREY, right=THIN_GREY, top=THIN_GREY, bottom=THIN_GREY)
+# KPIs sheet: the reporting month's column stands out; months after it are greyed and
+# refuse a value (a data-validation rule, not sheet protection: rows can still be added).
+THIS_MONTH_FILL = PatternFill("solid", fgColor="D9EAD3")  # light green: "this month"
+_THIS_MONTH_SIDE = Side(style="medium", color="38761D")
+THIS_MONTH_BORDER = Border(
+    left=_THIS_MONTH_SIDE, right=_THIS_MONTH_SIDE, top=THIN_GREY, bottom=THIN_GREY
+)
+THIS_MONTH_HEADER_FILL = PatternFill("solid", fgColor="38761D")
+FUTURE_FILL = PatternFill("solid", fgColor="E7E9ED")  # grey: "not yet"
+FUTURE_HEADER_FILL = PatternFill("solid", fgColor="B7BCC4")
+# Optional headers: light fill, dark italic text, so they read apart from required ones
+# (white bold on the brand colour) in colour and in greyscale.
+OPTIONAL_HEADER_FONT = Font(name=FONT, bold=False, italic=True, color="1D2430")
 HELP_FONT = Font(name=FONT, italic=True, color="595959")
 
 NUMBER_FORMATS = {
@@ -78,6 +92,10 @@ _CONTENT_FIELDS = {
 _UNIT_HEADER = "Unit"
 
 
+class Text(str):
+    """Text copied from a workbook: written as text, never read as a formula (`=1+1`)."""
+
+
 @dataclass
 class WorkbookContent:
     """Rows to pre-fill, each a dict keyed by the contract's exact header text.
@@ -93,6 +111,9 @@ class WorkbookContent:
     okrs: list[dict[str, Any]] = field(default_factory=list)
     checkins: list[dict[str, Any]] = field(default_factory=list)
     initiatives: list[dict[str, Any]] = field(default_factory=list)
+    # last quarter's OKRs, one line each, listed on the Instructions sheet for reference
+    reference_okrs: list[str] = field(default_factory=list)
+    prefilled_from: str = ""  # "FIN-2026-10.xlsx (2026-10)": said on the Instructions sheet
 
 
 def write_workbook(
@@ -125,7 +146,7 @@ def write_workbook(
 
     sheets = {name: wb.create_sheet(name) for name in contract.SHEET_ORDER}
     lists = _write_lists(sheets[Sheet.LISTS], config, months)
-    _write_instructions(sheets[Sheet.INSTRUCTIONS], config, department, period, months)
+    _write_instructions(sheets[Sheet.INSTRUCTIONS], config, department, period, months, content)
     _write_submission(
         sheets[Sheet.SUBMISSION],
         config,
@@ -142,7 +163,7 @@ def write_workbook(
     }
     for spec in specs:
         rows = getattr(content, _CONTENT_FIELDS[spec.name])
-        _write_data_sheet(sheets[spec.name], spec, rows, lists, kr_units, config)
+        _write_data_sheet(sheets[spec.name], spec, rows, lists, kr_units, config, period)
     wb.active = 0
     for ws in wb.worksheets:  # only the Instructions tab is selected when the file opens
         ws.sheet_view.tabSelected = ws.title == Sheet.INSTRUCTIONS
@@ -150,11 +171,27 @@ def write_workbook(
     return _save(wb, Path(path), stamp)
 
 
-def write_templates(config: Config, period: str, out_dir: Path) -> list[Path]:
-    """One blank template per configured department: `<out_dir>/<DEPT>.xlsx`."""
+def template_name(department_id: str, period: str) -> str:
+    """`FIN-2026-11.xlsx`: the name a department's workbook for a period is sent out as."""
+    return f"{department_id}-{period}.xlsx"
+
+
+def write_templates(
+    config: Config,
+    period: str,
+    out_dir: Path,
+    contents: dict[str, WorkbookContent] | None = None,
+) -> list[Path]:
+    """One workbook per configured department: `<out_dir>/<DEPT>-<period>.xlsx`.
+
+    `contents` pre-fills some departments (`pipeline.prefill`); the others are blank.
+    """
     out_dir = Path(out_dir)
+    contents = contents or {}
     return [
-        write_workbook(out_dir / f"{dept.id}.xlsx", config, dept, period)
+        write_workbook(
+            out_dir / template_name(dept.id, period), config, dept, period, contents.get(dept.id)
+        )
         for dept in config.departments
     ]
 
@@ -231,7 +268,12 @@ def _absolute_range(sheet: str, letter: str, first: int, last: int) -> str:
 
 
 def _write_instructions(
-    ws: Worksheet, config: Config, department: Department, period: str, months: tuple[str, ...]
+    ws: Worksheet,
+    config: Config,
+    department: Department,
+    period: str,
+    months: tuple[str, ...],
+    content: WorkbookContent,
 ) -> None:
     corporate = next((d for d in config.departments if d.corporate), None)
     owner = f"the {corporate.name} ({corporate.id})" if corporate else "the strategy office"
@@ -353,6 +395,22 @@ def _write_instructions(
             "you get a note naming the sheet, the cell and how to fix it.",
         ),
     ]
+    if content.prefilled_from:
+        blocks[2:2] = [
+            ("h", "Pre-filled from your last accepted workbook"),
+            (
+                "p",
+                f"This workbook starts from {content.prefilled_from}: objectives, KPI "
+                "definitions, targets, thresholds, weights, earlier months' actuals, this "
+                "quarter's OKRs and check-ins, and initiatives are filled in. Commentary is "
+                f"cleared. Type {period}'s actuals in the highlighted column and update "
+                "anything that changed. Earlier months can still be corrected: a change is "
+                "reported to the board as a restatement.",
+            ),
+        ]
+    if content.reference_okrs:
+        blocks.append(("h", "Last quarter's OKRs, for reference (not part of this workbook)"))
+        blocks += [("li", line) for line in content.reference_okrs]
     ws.column_dimensions["A"].width = 100
     ws.sheet_view.showGridLines = False
     wrap = Alignment(wrap_text=True, vertical="top")
@@ -473,15 +531,17 @@ def _write_data_sheet(
     lists: dict[str, str],
     kr_units: dict[str, Any],
     config: Config,
+    period: str,
 ) -> None:
     primary = config.branding.primary_colour
     required_fill = PatternFill("solid", fgColor=primary.lstrip("#").upper())
-    optional_fill = PatternFill("solid", fgColor=_tint(primary, 0.35))
+    optional_fill = PatternFill("solid", fgColor=_tint(primary, 0.8))
     last_row = max(LAST_INPUT_ROW, FIRST_DATA_ROW + len(rows) - 1)
     for index, col in enumerate(spec.columns, start=1):
         letter = get_column_letter(index)
         header = ws.cell(row=1, column=index, value=col.header)  # always text, never a date
-        header.font = HEADER_FONT
+        month = col.kind == "value" and spec.name == Sheet.KPIS and _is_month(col.header)
+        header.font = HEADER_FONT if col.required else OPTIONAL_HEADER_FONT
         header.fill = required_fill if col.required else optional_fill
         header.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         header.number_format = TEXT_FORMAT
@@ -494,6 +554,14 @@ def _write_data_sheet(
         first.fill = INPUT_FILL
         first.protection = UNLOCKED
         first.border = INPUT_BORDER
+        validations = _validations(spec, col, lists)
+        if month and col.header == period:
+            header.fill, header.font = THIS_MONTH_HEADER_FILL, HEADER_FONT
+            first.fill, first.border = THIS_MONTH_FILL, THIS_MONTH_BORDER
+        elif month and col.header > period:
+            header.fill = FUTURE_HEADER_FILL
+            first.fill = FUTURE_FILL
+            validations = [_blank_only(letter, col.header, period)]
         first.number_format = fmt
         if alignment is not None:
             first.alignment = alignment
@@ -501,7 +569,7 @@ def _write_data_sheet(
             # Copying the style array is what openpyxl's copy_worksheet does: ~20x faster
             # than assigning four style objects to each of the ~12,000 input cells.
             ws.cell(row=row, column=index)._style = copy(first._style)
-        for dv in _validations(spec, col, lists):
+        for dv in validations:
             dv.add(f"{letter}{FIRST_DATA_ROW}:{letter}{max(LAST_VALIDATED_ROW, last_row)}")
             ws.add_data_validation(dv)
     ws.row_dimensions[1].height = 30
@@ -511,7 +579,10 @@ def _write_data_sheet(
         row = FIRST_DATA_ROW + offset
         for header, value in values.items():
             index = spec.headers.index(header) + 1
-            ws.cell(row=row, column=index).value = value
+            if isinstance(value, Text):
+                set_text(ws.cell(row=row, column=index), value)
+            else:
+                ws.cell(row=row, column=index).value = value
         unit = values.get(_UNIT_HEADER)
         if unit is None and spec.name == Sheet.CHECKINS:
             unit = kr_units.get(str(values.get("KR ID")).strip())
@@ -521,9 +592,45 @@ def _write_data_sheet(
                 if not isinstance(cell.value, date):  # a date stays a date, as given
                     cell.number_format = PERCENT_VALUE_FORMAT
 
-    ws.freeze_panes = "E2" if spec.name == Sheet.KPIS else "A2"
+    if spec.name == Sheet.KPIS:
+        _kpi_view(ws, spec, period)
+    else:
+        ws.freeze_panes = "A2"
     ws.print_title_rows = "1:1"
     _page_setup(ws, config, "landscape", fit_width=True)
+
+
+def _is_month(header: str) -> bool:
+    return len(header) == 7 and header[4] == "-" and header.replace("-", "").isdigit()
+
+
+def _blank_only(letter: str, month: str, period: str) -> DataValidation:
+    """A month after the reporting month refuses a value; no sheet protection needed."""
+    return DataValidation(
+        type="custom",
+        formula1=f"LEN({letter}{FIRST_DATA_ROW})=0",
+        allow_blank=True,
+        showErrorMessage=True,
+        errorStyle="stop",
+        errorTitle="Future month",
+        error=f"{month} is after the reporting month {period}: leave it blank for now.",
+    )
+
+
+def _kpi_view(ws: Worksheet, spec: SheetSpec, period: str) -> None:
+    """Freeze the KPI's ID and description columns; open scrolled to the reporting month.
+
+    The right-hand pane starts two months before the reporting month, so on a laptop at
+    100 % zoom the month to fill in is on screen without scrolling.
+    """
+    ws.freeze_panes = "E2"
+    headers = spec.headers
+    if period in headers:
+        start = max(headers.index(period) - 2, headers.index("Unit"))
+        pane = ws.sheet_view.pane
+        pane.topLeftCell = f"{get_column_letter(start + 1)}2"
+        ws.sheet_view.selection[-1].activeCell = f"{get_column_letter(headers.index(period) + 1)}2"
+        ws.sheet_view.selection[-1].sqref = ws.sheet_view.selection[-1].activeCell
 
 
 def _tint(colour: str, amount: float) -> str:

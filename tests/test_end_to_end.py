@@ -91,14 +91,17 @@ def test_readme_shows_the_two_commands_and_ci_runs_the_test_command():
 
 
 def test_templates_command_writes_one_workbook_per_department(tmp_path):
-    """`scorecard templates` writes <DEPT>.xlsx for every configured department."""
+    """`scorecard templates` writes <DEPT>-<period>.xlsx for every configured department."""
     result = CliRunner().invoke(
         main,
         ["templates", "--config", str(DEMO_CONFIG), "--period", "2026-10", "--out", str(tmp_path)],
     )
     assert result.exit_code == 0, result.output
     config = load_config(DEMO_CONFIG)
-    assert sorted(p.stem for p in tmp_path.glob("*.xlsx")) == sorted(config.department_ids)
+    assert sorted(p.stem for p in tmp_path.glob("*.xlsx")) == sorted(
+        f"{d}-2026-10" for d in config.department_ids
+    )
+    assert "Period 2026-10: given with --period" in result.output
 
 
 def test_demo_command_regenerates_the_same_data(tmp_path):

@@ -211,7 +211,7 @@ def test_templates_offer_exactly_the_configured_perspectives(tmp_path: Path) -> 
          "--out", str(out)],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    wb = openpyxl.load_workbook(out / "FIN.xlsx")
+    wb = openpyxl.load_workbook(out / f"FIN-{PERIOD}.xlsx")
     lists = wb["Lists"]
     column = next(c for c in lists[1] if c.value == "Perspective").column_letter
     values = [c.value for c in lists[column][1:] if c.value is not None]

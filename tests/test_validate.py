@@ -301,7 +301,7 @@ def test_an_id_of_another_department_rejects_only_the_borrower(tmp_path):
         "FIN-2026-10.xlsx": "accepted",
         "OPS-2026-10.xlsx": "rejected",
     }
-    assert (v.missing, v.rejected) == (("CORP", "OPS"), ("OPS",))
+    assert (v.missing, v.rejected) == (("CORP",), ("OPS",))  # rejected is never missing
 
 
 def test_submission_sheet_checks(tmp_path):
@@ -378,7 +378,7 @@ def test_unreadable_file_is_rejected_and_the_rest_still_reported(tmp_path):
         "old.xls": "unreadable",
     }
     codes = {p.file: p.code for p in outputs.validated.problems if p.file}
-    assert codes == {"broken.xlsx": "unreadable-file", "old.xls": "not-xlsx"}
+    assert codes == {"broken.xlsx": "unreadable-file", "old.xls": "xls-file"}
     assert [str(p) for p, _ in outputs.intake.ignored] == [str(inbox / "~$FIN-2026-10.xlsx")]
 
 
@@ -405,7 +405,7 @@ def test_cli_exit_codes_and_json(tmp_path):
     runner = CliRunner()
     ok = runner.invoke(main, ["validate", "--config", str(config_path), "--json"])
     assert ok.exit_code == 0, ok.output
-    data = json.loads(ok.output)
+    data = json.loads(ok.stdout)
     assert data["summary"]["accepted"] == 1
     assert data["summary"]["missing_departments"] == ["OPS"]
     assert data["files"][0]["status"] == "accepted"
@@ -415,7 +415,7 @@ def test_cli_exit_codes_and_json(tmp_path):
     make_workbook(tmp_path / "inbox", "OPS", config=config, **bad)
     failed = runner.invoke(main, ["validate", "--config", str(config_path), "--json"])
     assert failed.exit_code == 1
-    data = json.loads(failed.output)
+    data = json.loads(failed.stdout)
     ops = next(f for f in data["files"] if f["department_id"] == "OPS")
     assert [(p["cell"], p["code"]) for p in ops["problems"]] == [("KPIs!C2", "not-in-list")]
     assert (tmp_path / "reports" / PERIOD / f"validation-{PERIOD}.json").exists()

@@ -256,17 +256,27 @@ def test_every_header_has_a_comment_explaining_the_column(book: Workbook) -> Non
 
 
 def test_required_columns_have_the_dark_header(book: Workbook) -> None:
-    """Required headers use the primary colour, optional ones a lighter tint of it."""
+    """Required headers: white bold on the primary colour; optional ones dark italic on a
+    light tint, so the two read apart in colour and in greyscale. The reporting month's
+    header is green and later months grey (see the KPIs month test)."""
     for name, spec in SPECS.items():
         for cell, col in zip(book[name][1], spec.columns, strict=True):
+            if name == Sheet.KPIS and col.header in MONTHS and col.header >= PERIOD:
+                continue
             dark = cell.fill.fgColor.rgb.endswith("1F3A5F")
             assert dark == col.required, f"{name}!{cell.coordinate}"
-            assert cell.font.b and cell.font.color.rgb.endswith("FFFFFF")
+            if col.required:
+                assert cell.font.b and cell.font.color.rgb.endswith("FFFFFF")
+            else:
+                assert cell.font.i and not cell.font.b and cell.font.color.rgb.endswith("1D2430")
 
 
 def test_header_row_is_frozen(book: Workbook) -> None:
     """Row 1 is frozen everywhere; KPIs also keeps ID, objective, perspective and name in view."""
     panes = {name: book[name].freeze_panes for name in SPECS}
+    kpis = book[Sheet.KPIS].sheet_view.pane
+    assert (kpis.xSplit, kpis.ySplit, kpis.state) == (4, 1, "frozen")
+    panes[Sheet.KPIS] = "E2"  # the right pane opens scrolled to the reporting month
     assert panes == {
         Sheet.OBJECTIVES: "A2",
         Sheet.KPIS: "E2",
@@ -282,9 +292,15 @@ def test_input_cells_are_yellow_unlocked_and_formatted_by_kind(book: Workbook) -
     for name, spec in SPECS.items():
         ws = book[name]
         for index, col in enumerate(spec.columns, start=1):
+            month = name == Sheet.KPIS and col.header in MONTHS
             for row in (2, 1 + INPUT_ROWS):
                 cell = ws.cell(row=row, column=index)
-                assert cell.fill.fgColor.rgb.endswith(INPUT_YELLOW), cell.coordinate
+                if month and col.header == PERIOD:
+                    assert cell.fill.fgColor.rgb.endswith("D9EAD3"), cell.coordinate  # green
+                elif month and col.header > PERIOD:
+                    assert cell.fill.fgColor.rgb.endswith("E7E9ED"), cell.coordinate  # grey
+                else:
+                    assert cell.fill.fgColor.rgb.endswith(INPUT_YELLOW), cell.coordinate
                 assert cell.protection.locked is False, cell.coordinate
                 if col.kind in expected:
                     assert cell.number_format == expected[col.kind], cell.coordinate
@@ -372,18 +388,19 @@ def test_regenerating_gives_identical_bytes(tmp_path: Path) -> None:
 def test_write_templates_writes_one_small_file_per_department(
     tmp_path: Path, config: Config
 ) -> None:
-    """`<DEPT>.xlsx` per configured department, each pre-filled with its own ID, < 200 KB."""
+    """`<DEPT>-<period>.xlsx` per configured department, each with its own ID, < 200 KB."""
     out = tmp_path / "templates"
     paths = write_templates(config, PERIOD, out)
-    assert [p.name for p in paths] == ["CORP.xlsx", "FIN.xlsx", "OPS.xlsx"]
-    assert sorted(p.name for p in out.iterdir()) == ["CORP.xlsx", "FIN.xlsx", "OPS.xlsx"]
+    names = [f"{d}-{PERIOD}.xlsx" for d in ("CORP", "FIN", "OPS")]
+    assert [p.name for p in paths] == names
+    assert sorted(p.name for p in out.iterdir()) == names
     umask = os.umask(0)
     os.umask(umask)
     for path in paths:
         assert path.stat().st_size < 200_000
         assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # like any saved file, not 0600
         dept = read_workbook(path).submission[SubmissionField.DEPARTMENT_ID][0]
-        assert dept == path.stem
+        assert dept == path.stem.removesuffix(f"-{PERIOD}")
 
 
 def test_instructions_explain_how_to_fill_it_in(book: Workbook) -> None:
