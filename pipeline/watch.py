@@ -7,7 +7,7 @@ being copied is never read half-written. Each new or changed file is checked in 
 context of the whole inbox (`run.assess`: cross-file rules such as links to corporate
 objectives need the other files), and gets, in `reports/<period>/feedback/`:
 
-- its annotated copy (`feedback.write_feedback`) when a problem names a cell,
+- its feedback copy (`feedback.write_feedback`: a Problems sheet, bad cells marked),
 - a result page `<copy name>.html`: accepted or rejected, each problem with its fix,
 - a line in `index.html` (newest first), kept in `index.json` so a restart keeps history.
 
