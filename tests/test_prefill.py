@@ -196,3 +196,58 @@ def test_at_the_year_and_quarter_change_only_definitions_carry_over(org: Path) -
     )
     assert "Last quarter's OKRs, for reference" in instructions
     assert "2026-Q4 CS-OKR1" in instructions
+
+
+def test_from_init_to_a_prefilled_second_month(tmp_path: Path) -> None:
+    """A new organisation through the command line only: init, templates, October filled
+    and accepted, then November's workbooks pre-filled from it and accepted once typed."""
+    from tests.workbooks import sample_rows
+
+    root = tmp_path / "acme"
+    code, out = _cli("init", str(root), "--name", "Acme Ltd")
+    assert code == 0, out
+    config_path = str(root / "scorecard.toml")
+    code, out = _cli("templates", "--config", config_path, "--period", "2026-10")
+    assert code == 0, out
+    blank = root / "workbook_templates" / "FIN-2026-10.xlsx"
+    assert blank.is_file()
+
+    # Finance fills October's workbook (the rows a submitter types) and drops it.
+    config = load_config(config_path)
+    rows = sample_rows("FIN")
+    for kpi in rows["kpis"]:
+        kpi.update({f"2026-{m:02d}": kpi["Target"] for m in range(1, 11)})
+    from pipeline.workbook_templates import WorkbookContent
+
+    content = WorkbookContent(submission={"Prepared by": "Alex Example"}, **rows)
+    write_workbook(root / "inbox" / "FIN-2026-10.xlsx", config, config.department("FIN"),
+                   "2026-10", content, date(2026, 11, 3))  # fmt: skip
+    code, out = _cli("validate", "--config", config_path, "--period", "2026-10")
+    assert "FIN-2026-10.xlsx" in out
+
+    code, out = _cli("templates", "--config", config_path, "--period", "2026-11", "--prefill")
+    assert code == 0, out
+    assert "FIN: pre-filled from FIN-2026-10.xlsx (2026-10)" in out
+    assert "OPS: blank (no accepted workbook before 2026-11)" in out
+    november = root / "workbook_templates" / "FIN-2026-11.xlsx"
+    kpis = _sheet_rows(november, "KPIs")
+    assert [k["KPI ID"] for k in kpis] == ["FIN-K1", "FIN-K2"]
+    assert kpis[0]["2026-10"] == pytest.approx(0.42) and kpis[0]["2026-11"] is None
+
+    wb = openpyxl.load_workbook(november)
+    ws = wb["KPIs"]
+    header = [c.value for c in ws[1]]
+    for row in (2, 3):
+        ws.cell(row=row, column=header.index("2026-11") + 1).value = ws.cell(
+            row=row, column=header.index("2026-10") + 1
+        ).value
+    for row in wb["Submission"].iter_rows():
+        if row[0].value == "Prepared by":
+            row[1].value = "Alex Example"
+    wb.save(root / "inbox" / "FIN-2026-11.xlsx")
+    _cli("validate", "--config", config_path, "--period", "2026-11")
+    import json
+
+    data = json.loads((root / "reports" / "2026-11" / "validation-2026-11.json").read_text())
+    fin = next(f for f in data["files"] if f["file"] == "FIN-2026-11.xlsx")
+    assert fin["status"] == "accepted", fin["problems"]
