@@ -66,11 +66,12 @@ def type_workbook(
     for name, spec in specs.items():
         raw_sheet = raw.sheets.get(name)
         if raw_sheet is None:
-            found.append(problem("missing-sheet", file, sheet=name, department=dept))
+            if not spec.added_in:  # a sheet newer than the workbook's template is optional
+                found.append(problem("missing-sheet", file, sheet=name, department=dept))
             continue
         header_of = _match_headers(raw_sheet, spec, file, dept, found)
         locator.add(file, name, {key: raw_sheet.letters[h] for key, h in header_of.items()})
-        if len(header_of) < len(spec.columns):
+        if any(c.key not in header_of and not c.added_in for c in spec.columns):
             continue  # missing columns already reported; the sheet can't be read safely
         out[name] = _type_sheet(raw_sheet, spec, header_of, file, dept, found, date_order)
     return out
@@ -84,6 +85,8 @@ def _match_headers(
     header_of: dict[str, str] = {}
     for col in spec.columns:
         actual = typed.pop(col.header.casefold(), None)
+        if actual is None and col.added_in:
+            continue  # a column newer than the workbook's template: read as blank
         if actual is None:
             found.append(
                 problem(
@@ -148,7 +151,11 @@ def _type_sheet(
         data["row"].append(int(row_number))
         data["department_id"].append(dept)
         for col in spec.columns:
-            header = header_of[col.key]
+            header = header_of.get(col.key)
+            if header is None:  # an `added_in` column the workbook does not have
+                data[col.key].append(None)
+                percent_text[col.key].append(False)
+                continue
             letter = raw_sheet.letters[header]
             ref = f"{letter}{row_number}"
             flag = raw_sheet.flags.get(ref)
@@ -192,7 +199,7 @@ def _type_sheet(
         typed[f"pct_text__{col.key}"] = percent_text[col.key]
     # Cells that failed to parse are already reported: don't report them again as blank.
     reported = {p.cell for p in found if p.severity == ERROR}
-    letter_of = {col.key: raw_sheet.letters[header_of[col.key]] for col in spec.columns}
+    letter_of = {key: raw_sheet.letters[header] for key, header in header_of.items()}
     typed["unusable_cells"] = [
         {key for key, letter in letter_of.items() if f"{spec.name}!{letter}{r}" in reported}
         for r in typed["row"]

@@ -14,8 +14,9 @@ from datetime import date
 
 from pipeline.vocabulary import Aggregation, Direction, KrType
 
-TEMPLATE_VERSION = "2026.1"
-KNOWN_TEMPLATE_VERSIONS = frozenset({TEMPLATE_VERSION})
+TEMPLATE_VERSION = "2026.2"  # 2026.2 added the Narrative sheet and the KPIs' Definition
+PREVIOUS_TEMPLATE_VERSION = "2026.1"  # still read: what it lacks is optional (`added_in`)
+KNOWN_TEMPLATE_VERSIONS = frozenset({PREVIOUS_TEMPLATE_VERSION, TEMPLATE_VERSION})
 
 # Bottom to top of the strategy map: causes below, effects above.
 PERSPECTIVES: tuple[str, ...] = ("Learning & Growth", "Internal Process", "Customer", "Financial")
@@ -23,6 +24,13 @@ DIRECTIONS: tuple[str, ...] = tuple(Direction)
 AGGREGATIONS: tuple[str, ...] = tuple(Aggregation)
 KR_TYPES: tuple[str, ...] = tuple(KrType)
 INITIATIVE_STATUSES: tuple[str, ...] = ("Not started", "On track", "At risk", "Off track", "Done")
+# The Narrative sheet's sections, in the order the pack shows them.
+NARRATIVE_SECTIONS: tuple[str, ...] = (
+    "Headline",
+    "Decisions required",
+    "Risks and issues",
+    "Outlook",
+)
 # Units offered in the dropdown; any other text is allowed (a currency code, "tickets", ...).
 KNOWN_UNITS: tuple[str, ...] = (
     "%",
@@ -50,6 +58,7 @@ class Sheet:
     OKRS = "OKRs"
     CHECKINS = "Check-ins"
     INITIATIVES = "Initiatives"
+    NARRATIVE = "Narrative"
     LISTS = "Lists"
 
 
@@ -61,6 +70,7 @@ SHEET_ORDER: tuple[str, ...] = (
     Sheet.OKRS,
     Sheet.CHECKINS,
     Sheet.INITIATIVES,
+    Sheet.NARRATIVE,
     Sheet.LISTS,
 )
 
@@ -82,12 +92,15 @@ class Column:
     required: bool = False
     choices: tuple[str, ...] = ()
     width: int = 14
+    # the template version that introduced it: a workbook of an earlier version may lack it
+    added_in: str = ""
 
 
 @dataclass(frozen=True)
 class SheetSpec:
     name: str
     columns: tuple[Column, ...]
+    added_in: str = ""  # the template version that introduced the sheet (see Column)
 
     @property
     def headers(self) -> tuple[str, ...]:
@@ -278,6 +291,17 @@ KPI_BASE_COLUMNS: tuple[Column, ...] = (
         "Weight", "weight", "weight", "Relative weight within its objective (blank = 1).", width=8
     ),
 )
+KPI_DEFINITION = Column(
+    "Definition",
+    "definition",
+    "text",
+    "What the KPI measures and how, in a sentence a board member understands (e.g. "
+    "'Revenue from existing customers this month as a share of the same month last "
+    "year'). Shown in the pack's KPI glossary.",
+    width=45,
+    added_in="2026.2",
+)
+
 KPI_COMMENTARY = Column(
     "Commentary",
     "commentary",
@@ -442,6 +466,46 @@ INITIATIVES = SheetSpec(
 )
 
 
+NARRATIVE = SheetSpec(
+    Sheet.NARRATIVE,
+    (
+        Column(
+            "Section",
+            "section",
+            "enum",
+            "Headline, Decisions required, Risks and issues, or Outlook.",
+            required=True,
+            choices=NARRATIVE_SECTIONS,
+            width=18,
+        ),
+        Column(
+            "Title",
+            "title",
+            "text",
+            "A short heading, e.g. 'Approve the Connect pricing change'.",
+            required=True,
+            width=34,
+        ),
+        Column(
+            "Text",
+            "text",
+            "text",
+            "A few sentences in plain words: what happened, why it matters, what you ask.",
+            width=70,
+        ),
+        Column(
+            "Owner",
+            "owner",
+            "text",
+            "Who is accountable: for a decision, who brings it; for a risk, who manages it.",
+            width=18,
+        ),
+        Column("Due date", "due", "date", "When it is needed or due.", width=12),
+    ),
+    added_in="2026.2",
+)
+
+
 def fiscal_year_months(period: str, fiscal_year_start: int) -> tuple[str, ...]:
     """The twelve `YYYY-MM` labels of the fiscal year that contains `period`."""
     year, month = parse_period(period)
@@ -467,7 +531,8 @@ def kpi_spec(months: tuple[str, ...], perspectives: tuple[str, ...]) -> SheetSpe
         for i, m in enumerate(months)
     )
     base = _with_perspectives(KPI_BASE_COLUMNS, perspectives)
-    return SheetSpec(Sheet.KPIS, base + month_cols + (KPI_COMMENTARY,))
+    # Definition comes last, so every other column keeps its letter of template 2026.1
+    return SheetSpec(Sheet.KPIS, base + month_cols + (KPI_COMMENTARY, KPI_DEFINITION))
 
 
 def data_sheet_specs(
@@ -479,7 +544,7 @@ def data_sheet_specs(
     the Balanced Scorecard); the Perspective columns of Objectives and KPIs accept only them.
     """
     objectives = SheetSpec(Sheet.OBJECTIVES, _with_perspectives(OBJECTIVES.columns, perspectives))
-    return (objectives, kpi_spec(months, perspectives), OKRS, CHECKINS, INITIATIVES)
+    return (objectives, kpi_spec(months, perspectives), OKRS, CHECKINS, INITIATIVES, NARRATIVE)
 
 
 def _with_perspectives(

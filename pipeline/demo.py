@@ -94,6 +94,7 @@ class DemoKpi:
     decimals: int | None = None  # None: the unit's default (_DECIMALS)
     shape: float = 1.0  # trend curvature: > 1 late change, < 1 early change
     commentary: str = ""
+    definition: str = ""  # what the KPI measures, for the pack's glossary
     late: bool = False  # the reporting month's figure is not in yet (No data)
     blank_month: int | None = None  # a fiscal month index (0 = first) left blank
 
@@ -138,6 +139,15 @@ class DemoInitiative:
 
 
 @dataclass(frozen=True)
+class DemoNarrative:
+    section: str  # one of contract.NARRATIVE_SECTIONS
+    title: str
+    text: str = ""
+    owner: str = ""
+    due: date | None = None
+
+
+@dataclass(frozen=True)
 class DemoDepartment:
     prepared_by: str
     approved_by: str
@@ -146,6 +156,7 @@ class DemoDepartment:
     kpis: tuple[DemoKpi, ...]
     initiatives: tuple[DemoInitiative, ...]
     okrs: tuple[DemoOkr, ...] = ()
+    narrative: tuple[DemoNarrative, ...] = ()
 
 
 # --- loading the TOML files ----------------------------------------------------------------
@@ -162,6 +173,7 @@ _NESTED: dict[str, type] = {
     "okrs": DemoOkr,
     "key_results": DemoKeyResult,
     "initiatives": DemoInitiative,
+    "narrative": DemoNarrative,
 }
 # Keys whose text must be a workbook dropdown choice. The loader hands back the contract's
 # own value (a StrEnum member where the contract has one), so the content is identical to
@@ -172,6 +184,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "aggregation": contract.AGGREGATIONS,
     "type": contract.KR_TYPES,
     "status": contract.INITIATIVE_STATUSES,
+    "section": contract.NARRATIVE_SECTIONS,
 }
 
 
@@ -329,6 +342,7 @@ def _department(
         }
         row.update({m: (values[i] if i < elapsed else None) for i, m in enumerate(months)})
         row["Commentary"] = k.commentary or None
+        row["Definition"] = k.definition or None
         kpis.append(row)
     okrs, checkins = _okrs(spec.okrs, quarter, end)
     initiatives = [
@@ -352,7 +366,17 @@ def _department(
         contract.SubmissionField.APPROVED_BY: spec.approved_by,
         contract.SubmissionField.SUBMITTED_ON: end + timedelta(days=spec.submitted_after_days),
     }
-    return WorkbookContent(submission, objectives, kpis, okrs, checkins, initiatives)
+    narrative = [
+        {
+            "Section": n.section,
+            "Title": n.title,
+            "Text": n.text or None,
+            "Owner": n.owner or None,
+            "Due date": n.due,
+        }
+        for n in spec.narrative
+    ]
+    return WorkbookContent(submission, objectives, kpis, okrs, checkins, initiatives, narrative)
 
 
 def _decimals(k: DemoKpi) -> int:

@@ -43,7 +43,7 @@ def corporate_map(config: Config, validated: Validated) -> CorporateMap | None:
     references to corporate objectives are not rejected for a file they cannot fix.
     """
     corp = next((d for d in config.departments if d.corporate), None)
-    if corp is None or corp.id not in validated.missing:
+    if corp is None or corp.id not in validated.not_accepted:
         return None
     why = (
         f"{corp.id}'s workbook for {validated.period} was rejected"
@@ -70,7 +70,8 @@ def find_fallbacks(
     if corporate is not None:
         known |= corporate.ids
     found = []
-    for dept in validated.missing:
+    not_accepted = set(validated.not_accepted)  # missing or rejected: each gets its stand-in
+    for dept in (d for d in config.department_ids if d in not_accepted):
         old = _last_accepted(config, dept, validated.period, known, corporate)
         if old is not None:
             found.append(old)
@@ -113,8 +114,11 @@ def _last_accepted(
 
 
 def _archived(archive: Path, sha256: str) -> Path:
-    macro = archive / f"{sha256}.xlsm"
-    return macro if macro.is_file() else archive / f"{sha256}.xlsx"
+    """The archived copy: kept under its own ending (.xlsm, .ods), else .xlsx."""
+    for suffix in (".xlsm", ".ods"):
+        if (archive / f"{sha256}{suffix}").is_file():
+            return archive / f"{sha256}{suffix}"
+    return archive / f"{sha256}.xlsx"
 
 
 def _only(config: Config, dept: str) -> Config:
@@ -166,7 +170,6 @@ def with_stale(current: Validated, fallbacks: Sequence[Validated]) -> Validated:
                     as_of_period=sub.period,
                 )
             )
-    stale_depts = {d for old in fallbacks for d in old.submissions["department_id"]}
 
     def merged(name: str) -> pd.DataFrame:
         parts = [getattr(current, name), *frames[name]]
@@ -190,10 +193,11 @@ def with_stale(current: Validated, fallbacks: Sequence[Validated]) -> Validated:
         checkins=merged("checkins"),
         initiatives=merged("initiatives"),
         files=current.files,
-        missing=tuple(d for d in current.missing if d not in stale_depts),
+        missing=current.missing,  # shown stale, still missing (or rejected): see `no_data`
         rejected=current.rejected,
         problems=sorted(problems, key=problem_order),
         perspectives=current.perspectives,
+        narrative=current.narrative,  # last month's words are not shown as this month's
     )
 
 

@@ -12,6 +12,7 @@ keeps working; files accepted before `accepted_values` existed simply have no va
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sqlite3
 import stat
@@ -30,9 +31,52 @@ from pipeline.vocabulary import FileStatus, is_blank
 if TYPE_CHECKING:
     import pandas as pd
 
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
-# Spreadsheet files we can name but not read: reported as rejected, never silently skipped.
-OTHER_SPREADSHEETS = (".xls", ".xlsb", ".ods", ".csv", ".numbers")
+# Read as workbooks: Excel's .xlsx / .xlsm and LibreOffice's own .ods (`pipeline.read`).
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".ods")
+# Spreadsheet files we can name but not read: each is reported unreadable under the problem
+# code that tells the submitter what to do (save it again as .xlsx), never silently skipped.
+WRONG_FORMATS = {
+    ".xls": "xls-file",
+    ".xlsb": "xlsb-file",
+    ".numbers": "numbers-file",
+    ".csv": "csv-file",
+}
+OTHER_SPREADSHEETS = tuple(WRONG_FORMATS)
+
+
+def wrong_format_code(path: Path) -> str:
+    """The problem code of a spreadsheet in a format that is not read (`xls-file`, ...)."""
+    return WRONG_FORMATS[path.suffix.lower()]
+
+
+_NAME_PERIOD = re.compile(r"(?<![0-9])((?:19|20)[0-9]{2})[-_.](0[1-9]|1[0-2])(?![0-9])")
+
+
+def department_from_name(name: str, department_ids: Iterable[str]) -> str:
+    """The configured department a file's name says it is from; "" when it names none.
+
+    Conservative: only a department ID that is the name's leading token counts, in any
+    case, followed by a separator or the end of the name (`FIN-2026-10.xlsx`,
+    `FIN_scorecard.ods`, `fin october.xlsx`; never `FINANCE.xlsx` for FIN). When several
+    IDs match (`FIN` and `FIN-AP`), the longest wins.
+    """
+    stem = name.rsplit(".", 1)[0] if "." in name else name
+    upper = stem.upper()
+    best = ""
+    for dept in department_ids:
+        key = dept.upper()
+        if key and upper.startswith(key) and len(key) > len(best):
+            rest = upper[len(key) :]
+            if not rest or not rest[0].isalnum():
+                best = dept
+    return best
+
+
+def period_from_name(name: str) -> str:
+    """The `YYYY-MM` a file's name carries (`FIN-2026-10.xlsx`, `FIN_2026_10.ods`); "" when
+    it carries none, or two different ones."""
+    found = {f"{year}-{month}" for year, month in _NAME_PERIOD.findall(name)}
+    return found.pop() if len(found) == 1 else ""
 
 
 @dataclass(frozen=True)
@@ -145,7 +189,7 @@ def archive_and_record(
     report_period: str,
     actuals: pd.DataFrame | None = None,
 ) -> Path:
-    """Copy accepted workbooks to `archive/<sha256>.xlsx` (.xlsm) and upsert every file seen.
+    """Copy accepted workbooks to `archive/<sha256>.xlsx` (.xlsm, .ods) and upsert every file.
 
     With `actuals` (the validated long-form frame), each accepted file's monthly values are
     recorded too, in the same transaction: the rows of its department. (A department shown
@@ -163,8 +207,9 @@ def archive_and_record(
         db.execute(VALUES_SCHEMA)
         for row in files:
             if row["status"] == FileStatus.ACCEPTED:
-                suffix = ".xlsm" if row["file"].lower().endswith(".xlsm") else ".xlsx"
-                target = archive / f"{row['sha256']}{suffix}"  # macros keep their .xlsm
+                suffix = Path(row["file"]).suffix.lower()
+                suffix = suffix if suffix in WORKBOOK_SUFFIXES else ".xlsx"
+                target = archive / f"{row['sha256']}{suffix}"  # .xlsm and .ods keep theirs
                 if not target.exists():
                     with replacing(target) as temp:
                         shutil.copyfile(inbox / row["file"], temp)

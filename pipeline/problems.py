@@ -41,20 +41,56 @@ CATALOGUE: dict[str, Kind] = {
     "unreadable-file": Kind(
         ERROR,
         "File cannot be read",
-        "The file could not be opened as an Excel workbook: {reason}",
-        "Save it again from Excel as .xlsx (Excel Workbook) and re-submit.",
+        "The file could not be opened as a workbook: {reason}",
+        "Open it and save it again as 'Excel Workbook (.xlsx)' (or in LibreOffice as "
+        "'ODF Spreadsheet (.ods)'), then re-submit; if it will not open, send your own copy "
+        "again.",
     ),
     "encrypted-file": Kind(
         ERROR,
         "File is password-protected",
         "The workbook is encrypted or password-protected.",
-        "Remove the password (File > Info > Protect Workbook) and re-submit.",
+        "Remove the password (Excel: File > Info > Protect Workbook; LibreOffice: File > "
+        "Save As without 'Save with password') and re-submit.",
     ),
     "not-xlsx": Kind(
         ERROR,
         "Not an .xlsx workbook",
         "The file is not an .xlsx workbook ({what}).",
-        "Use the template and save as Excel Workbook (.xlsx).",
+        "Open it and Save As 'Excel Workbook (.xlsx)', then submit that file.",
+    ),
+    "not-ods": Kind(
+        ERROR,
+        "Not an .ods spreadsheet",
+        "The file is not an .ods spreadsheet ({what}).",
+        "Open it and save it again as 'ODF Spreadsheet (.ods)' in LibreOffice or as "
+        "'Excel Workbook (.xlsx)' in Excel, then submit that file.",
+    ),
+    # Spreadsheet formats that are never read: each says what to do, in the submitter's words.
+    "xls-file": Kind(
+        ERROR,
+        "Old Excel format (.xls)",
+        "The file is an .xls file, the old Excel 97-2003 format, which is not read.",
+        "Open it and Save As 'Excel Workbook (.xlsx)', then submit the .xlsx file.",
+    ),
+    "xlsb-file": Kind(
+        ERROR,
+        "Excel binary format (.xlsb)",
+        "The file is an .xlsb file (Excel Binary Workbook), which is not read.",
+        "Open it in Excel and Save As 'Excel Workbook (.xlsx)', then submit the .xlsx file.",
+    ),
+    "numbers-file": Kind(
+        ERROR,
+        "Apple Numbers file (.numbers)",
+        "The file is an Apple Numbers spreadsheet (.numbers), which is not read.",
+        "In Numbers choose File > Export To > Excel, then submit the .xlsx file.",
+    ),
+    "csv-file": Kind(
+        ERROR,
+        "CSV file (.csv)",
+        "The file is a .csv text file: it holds one sheet at most, not the workbook's "
+        "sheets, and is not read.",
+        "Submit the scorecard workbook itself (.xlsx or .ods), not a sheet saved as CSV.",
     ),
     "file-too-large": Kind(
         ERROR,
@@ -336,6 +372,12 @@ CATALOGUE: dict[str, Kind] = {
         "Sum of a non-additive unit",
         "Aggregation Sum on a KPI in {value!r}: percentages and scores do not add up over months.",
         "Use Last or Average.",
+    ),
+    "decision-without-owner": Kind(
+        WARNING,
+        "Decision without an owner",
+        "The decision {title!r} names no Owner: the board cannot tell who brings it.",
+        "Type who brings the decision in Owner (and a Due date).",
     ),
     "month-gap": Kind(
         WARNING,

@@ -8,6 +8,12 @@ Engine: python-calamine (Rust) reads the cached values about 10x faster than ope
 workbooks (see `make bench`). Calamine turns error values (`#DIV/0!`) and formulas without
 a cached result into blanks, so a cheap scan of the sheet XML finds those cells and records
 them in `RawSheet.flags`: a blank is never silently a failed formula.
+
+Formats: Excel's .xlsx / .xlsm, and LibreOffice's OpenDocument spreadsheet .ods (chosen by
+the file name's ending). Both pass the same kind of pre-flight gate and give the same
+values: an .ods saved from a good template reads exactly like the .xlsx (dates, 42% as
+0.42, blanks as None); the one difference calamine has, a tab or line break inside an .ods
+text cell read as nothing, is put right from the XML (`OdsScan.texts`).
 """
 
 from __future__ import annotations
@@ -37,6 +43,14 @@ MAX_COLUMNS = 200
 MAX_EXTENT_ROWS = 10 * MAX_ROWS
 MAX_EXTENT_COLUMNS = 10 * MAX_COLUMNS
 DATA_SHEETS = tuple(s for s in SHEET_ORDER if s not in (Sheet.INSTRUCTIONS, Sheet.LISTS))
+WANTED_SHEETS = (Sheet.SUBMISSION, *DATA_SHEETS)  # the sheets the reader loads
+ODS_SUFFIX = ".ods"
+ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+# An .ods repeats a row or cell with one attribute (`table:number-rows-repeated="1000000"`)
+# and calamine loads every sheet of it when it opens the file, so its gate counts the cells
+# holding a value in every sheet against the reader's own caps for the sheets it reads,
+# the 10x caps for the others, and one budget of cells for the whole file (~0.6 GB).
+ODS_MAX_CELLS = 10 * MAX_ROWS * MAX_COLUMNS
 
 _ROW_OR_CELL = re.compile(
     rb"<(?:\w+:)?row\b([^>]*)>|<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S
@@ -96,8 +110,14 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def is_ods(path: str | Path) -> bool:
+    """Whether the file is read as an OpenDocument spreadsheet (by its name's ending)."""
+    return Path(path).suffix.lower() == ODS_SUFFIX
+
+
 def read_workbook(path: str | Path) -> RawWorkbook:
-    """Read every contract sheet of an .xlsx file; raise UnreadableWorkbook if it can't.
+    """Read every contract sheet of an .xlsx, .xlsm or .ods file; raise UnreadableWorkbook if
+    it can't.
 
     Nothing but UnreadableWorkbook leaves this function: the pre-flight gate checks the
     bytes before python-calamine sees them, and anything the libraries raise afterwards
@@ -116,7 +136,7 @@ def read_workbook(path: str | Path) -> RawWorkbook:
 
 
 def _read(path: Path) -> RawWorkbook:
-    xml_parts = preflight(path)
+    cleared = preflight(path)
     try:
         book = python_calamine.CalamineWorkbook.from_path(str(path))
     except python_calamine.PasswordError:
@@ -125,18 +145,18 @@ def _read(path: Path) -> RawWorkbook:
         raise UnreadableWorkbook("unreadable-file", reason=_clean(exc)) from None
     try:
         names = tuple(book.sheet_names)
-        sheet_flags = _scan_flags(xml_parts)
+        sheet_flags = cleared.flags
         sheets: dict[str, RawSheet] = {}
         submission: dict[str, tuple[Any, str]] = {}
         submission_flags: dict[str, str] = {}
         for name in names:
             stripped = name.strip()
             if stripped == Sheet.SUBMISSION:
-                rows = _rows(book, name)
+                rows = _rows(book, name, cleared.texts.get(name))
                 submission = _key_values(rows)
                 submission_flags = sheet_flags.get(name, {})
             elif stripped in DATA_SHEETS and stripped not in sheets:
-                rows = _rows(book, name)
+                rows = _rows(book, name, cleared.texts.get(name))
                 sheets[stripped] = _to_raw_sheet(stripped, rows, sheet_flags.get(name, {}))
     except UnreadableWorkbook:
         raise
@@ -154,7 +174,8 @@ def _read(path: Path) -> RawWorkbook:
     )
 
 
-def _rows(book: Any, name: str) -> list[list[Any]]:
+def _rows(book: Any, name: str, texts: dict[tuple[int, int], str] | None = None) -> list[list[Any]]:
+    """The sheet's values from A1; `texts` (0-based row, column) replace calamine's text."""
     sheet = book.get_sheet_by_name(name)
     if sheet.height > MAX_ROWS or sheet.width > MAX_COLUMNS:
         raise UnreadableWorkbook(
@@ -164,8 +185,11 @@ def _rows(book: Any, name: str) -> list[list[Any]]:
             columns=str(sheet.width),
             limit=f"{MAX_ROWS} x {MAX_COLUMNS}",
         )
-    rows = sheet.to_python(skip_empty_area=False)
-    return [[_plain(v) for v in row] for row in rows]
+    rows = [[_plain(v) for v in row] for row in sheet.to_python(skip_empty_area=False)]
+    for (r, c), text in (texts or {}).items():
+        if r < len(rows) and c < len(rows[r]) and isinstance(rows[r][c], str | None):
+            rows[r][c] = _plain(text)
+    return rows
 
 
 def _plain(value: Any) -> Any:
@@ -241,7 +265,23 @@ def _row_of(ref: str) -> int:
     return int(ref.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
 
 
-def preflight(path: Path) -> dict[str, bytes]:
+@dataclass
+class Cleared:
+    """What the pre-flight gate hands the reader, per sheet name as calamine names it.
+
+    `flags`: cells calamine reads as blank that hold an error value or a formula with no
+    saved result (`RawSheet.flags`). `texts` (.ods only): (0-based row, column) -> the text
+    of a cell holding a tab or line break, which calamine drops from an .ods.
+    """
+
+    flags: dict[str, dict[str, str]] = field(default_factory=dict)
+    texts: dict[str, dict[tuple[int, int], str]] = field(default_factory=dict)
+
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0"
+
+
+def preflight(path: Path) -> Cleared:
     """The pre-flight gate: is this file safe to hand to a spreadsheet library?
 
     Checks, before any library parses it: the size on disk (a stat, before hashing), the
@@ -249,7 +289,8 @@ def preflight(path: Path) -> dict[str, bytes]:
     for real with a running budget (declared sizes can lie), DTD or entity declarations in
     any XML part, the workbook's own XML, and the real cell extent of every worksheet
     (every `<row r=...>` and `<c r=...>`, never the `dimension` element) against the row
-    and column caps. Returns the XML of each sheet the reader needs, by sheet name.
+    and column caps. An .ods gets the same checks in its own terms (`_check_ods_members`).
+    Returns the flagged cells (and .ods texts) of the sheets the reader needs.
     """
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
@@ -258,20 +299,25 @@ def preflight(path: Path) -> dict[str, bytes]:
         )
     with path.open("rb") as handle:
         magic = handle.read(8)
-    if magic.startswith(b"\xd0\xcf\x11\xe0"):
+    ods = is_ods(path)
+    code, name = ("not-ods", ".ods") if ods else ("not-xlsx", ".xlsx")
+    if magic.startswith(_OLE_MAGIC):
         # OLE2 container: either an encrypted xlsx or a legacy .xls.
         if _is_encrypted_ole(path):
             raise UnreadableWorkbook("encrypted-file")
-        raise UnreadableWorkbook("not-xlsx", what="legacy .xls format")
+        raise UnreadableWorkbook(code, what=f"it is an old Excel 97-2003 .xls file named {name}")
     if not magic.startswith(b"PK"):
-        raise UnreadableWorkbook("not-xlsx", what="not a zip-based Office file")
+        raise UnreadableWorkbook(code, what="it is not a spreadsheet file at all")
     try:
         with zipfile.ZipFile(path) as archive:
-            return _check_members(archive)
+            if ods:
+                return _check_ods_members(archive)
+            parts = _check_members(archive)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
         raise UnreadableWorkbook(
             "unreadable-file", reason=f"corrupt or truncated file ({_clean(exc)})"
         ) from None
+    return Cleared(_scan_flags(parts))
 
 
 def _check_members(archive: zipfile.ZipFile) -> dict[str, bytes]:
@@ -285,6 +331,12 @@ def _check_members(archive: zipfile.ZipFile) -> dict[str, bytes]:
     if "EncryptedPackage" in names:
         raise UnreadableWorkbook("encrypted-file")
     if "xl/workbook.xml" not in names:
+        if _mimetype(archive) == ODS_MIMETYPE:
+            raise UnreadableWorkbook(
+                "not-xlsx",
+                what="it is a LibreOffice (.ods) spreadsheet named .xlsx; renaming it to end "
+                "in .ods also works",
+            )
         raise UnreadableWorkbook("not-xlsx", what="no xl/workbook.xml: not an Excel workbook")
     parts: dict[str, bytes] = {}
     budget = MAX_UNPACKED_BYTES
@@ -294,10 +346,7 @@ def _check_members(archive: zipfile.ZipFile) -> dict[str, bytes]:
         data = _inflate(archive, info, budget)
         budget -= len(data)
         if info.filename.endswith((".xml", ".rels", ".vml")):
-            if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
-                raise UnreadableWorkbook(
-                    "unreadable-file", reason=f"{info.filename} declares XML entities"
-                )
+            _no_entities(info.filename, data)
             _well_formed(info.filename, data)
             parts[info.filename] = data
     if STRICT_NAMESPACE in parts["xl/workbook.xml"][:4096]:
@@ -337,7 +386,14 @@ def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int) -> by
     return bytes(out)
 
 
+def _no_entities(name: str, data: bytes) -> None:
+    """No DTD and no entity declaration, ever: refused before any parser sees the part."""
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        raise UnreadableWorkbook("unreadable-file", reason=f"{name} declares XML entities")
+
+
 _LONG_TEXT = re.compile(rb"<(?:\w+:)?t\b[^>]*>[^<]{32768}")
+MAX_TEXT = 32_767  # characters in one cell, as Excel allows
 
 
 def _well_formed(name: str, data: bytes) -> None:
@@ -464,6 +520,329 @@ def _scan_flags(xml_by_sheet: dict[str, bytes]) -> dict[str, dict[str, str]]:
         if found:
             flags[name] = found
     return flags
+
+
+# --- OpenDocument spreadsheets (.ods) -----------------------------------------------------------
+
+
+def _mimetype(archive: zipfile.ZipFile) -> bytes:
+    """The `mimetype` member of an OpenDocument package, stripped; b"" when it has none."""
+    try:
+        info = archive.getinfo("mimetype")
+    except KeyError:
+        return b""
+    if info.file_size > 256:  # an OpenDocument mimetype is one short line
+        return b""
+    try:
+        return _inflate(archive, info, 256).strip()
+    except UnreadableWorkbook:  # it inflates to more than it says: not a mimetype
+        return b""
+
+
+_MANIFEST = "META-INF/manifest.xml"
+# LibreOffice 24.2's "wholesome" encryption keeps the whole document in this one member.
+_ODS_ENCRYPTED_PACKAGE = "encrypted-package"
+
+
+def _check_ods_members(archive: zipfile.ZipFile) -> Cleared:
+    """The .ods side of the gate: the same budget and XML checks, in OpenDocument's terms.
+
+    The package must say it is a spreadsheet (`mimetype`), must not be encrypted (the
+    manifest's `encryption-data`), and must have `content.xml`, whose one streamed parse
+    checks it is well formed, counts the cells that hold a value in every sheet with
+    their repeats (`OdsScan`), and finds error values and formulas with no saved result.
+    Every other XML member (`.xml`, `.rdf`) is checked as an .xlsx part is.
+    """
+    infos = archive.infolist()
+    if sum(i.file_size for i in infos) > MAX_UNPACKED_BYTES:
+        raise UnreadableWorkbook("file-too-large", size="over 200 MB when unpacked")
+    names = {i.filename for i in infos}
+    if len(names) < len(infos):  # two readers could each take a different one
+        twice = sorted(n for n, count in Counter(i.filename for i in infos).items() if count > 1)
+        raise UnreadableWorkbook("unreadable-file", reason=f"it holds two parts named {twice[0]}")
+    if "xl/workbook.xml" in names:
+        raise UnreadableWorkbook(
+            "not-ods",
+            what="it is an Excel workbook named .ods; renaming it to end in .xlsx also works",
+        )
+    mimetype = _mimetype(archive)
+    if mimetype != ODS_MIMETYPE:
+        shown = mimetype.decode("ascii", "replace")[:80]
+        what = (
+            f"it is an OpenDocument file of another kind ({shown}), not a spreadsheet"
+            if mimetype.startswith(b"application/vnd.oasis.opendocument.")
+            else "it has no OpenDocument spreadsheet mimetype"
+        )
+        raise UnreadableWorkbook("not-ods", what=what)
+    if _ODS_ENCRYPTED_PACKAGE in names:
+        raise UnreadableWorkbook("encrypted-file")
+    if _MANIFEST not in names:
+        raise UnreadableWorkbook(
+            "unreadable-file", reason=f"it has no {_MANIFEST}, which every .ods has"
+        )
+    budget = MAX_UNPACKED_BYTES
+    manifest = _inflate(archive, archive.getinfo(_MANIFEST), budget)
+    budget -= len(manifest)
+    _no_entities(_MANIFEST, manifest)
+    _well_formed(_MANIFEST, manifest)
+    if b"encryption-data" in manifest:  # its parts are encrypted: not XML we could read
+        raise UnreadableWorkbook("encrypted-file")
+    if "content.xml" not in names:
+        raise UnreadableWorkbook("not-ods", what="it has no content.xml, so no sheets")
+    scan = OdsScan()
+    for info in infos:
+        if info.is_dir() or info.filename in ("mimetype", _MANIFEST):
+            continue
+        data = _inflate(archive, info, budget)
+        budget -= len(data)
+        if info.filename == "content.xml":
+            _no_entities(info.filename, data)
+            scan.parse(data)
+        elif info.filename.lower().endswith((".xml", ".rdf")):
+            _no_entities(info.filename, data)
+            _well_formed(info.filename, data)
+    return Cleared(scan.flags, scan.texts)
+
+
+# An error value written without LibreOffice's calcext:value-type="error": the text shown.
+_ODS_ERROR_TEXT = re.compile(r"#[A-Z0-9/]+[!?]?|#N/A|Err:[0-9]{3}")
+_ODS_CELLS = frozenset({"table-cell", "covered-table-cell"})
+
+
+class _OdsCell:
+    __slots__ = ("types", "formula", "string_value", "parts", "length", "paragraphs", "special")
+
+    def __init__(self, types: tuple[str, ...], formula: bool, string_value: str | None) -> None:
+        self.types = types  # office:value-type and calcext:value-type
+        self.formula = formula
+        self.string_value = string_value  # office:string-value, which calamine prefers
+        self.parts: list[str] = []
+        self.length = 0
+        self.paragraphs = 0
+        self.special = False  # holds a tab or a line break, which calamine drops
+
+
+class _OdsTable:
+    __slots__ = (
+        "name", "wanted", "max_rows", "max_columns", "row", "row_repeat", "col",
+        "last_row", "last_col", "cell", "first_col", "skip",
+    )  # fmt: skip
+
+    def __init__(self, name: str, wanted: bool, max_rows: int, max_columns: int) -> None:
+        self.name = name
+        self.wanted = wanted  # a sheet the reader loads: flags and texts kept, tight caps
+        self.max_rows, self.max_columns = max_rows, max_columns
+        self.row = 0  # rows before the current one
+        self.row_repeat = 1
+        self.col = 0  # columns before the current cell
+        self.last_row = self.last_col = 0  # the extent of the cells holding a value (1-based)
+        self.cell: _OdsCell | None = None  # the open cell holding a value, if any
+        self.first_col = 0  # its first column (0-based)
+        self.skip = 0  # depth inside an annotation (a comment): its text is not the value
+
+
+class OdsScan:
+    """One streamed pass over an .ods `content.xml`, with expat (so also its well-formedness).
+
+    For every sheet (calamine loads them all) it counts the rows and columns up to the last
+    cell holding a value or a formula (cells with neither are empty to calamine, however
+    formatted), with `table:number-rows-repeated` and `table:number-columns-repeated`
+    applied by arithmetic, never by expanding them: LibreOffice writes a million empty
+    formatted rows as one element, which costs nothing, while one *filled* row repeated a
+    million times is refused as soon as it is seen (`sheet-too-large`). The reader's sheets
+    are held to the reader's caps (`MAX_ROWS` x `MAX_COLUMNS`), other sheets to the 10x
+    caps, the whole file to `ODS_MAX_CELLS`. For the reader's sheets it records, by cell,
+    error values (`calcext:value-type="error"`, or a formula showing `#DIV/0!` over an
+    empty value) and formulas with no saved value (no value type), as `_scan_flags` does
+    for an .xlsx, and the text of cells holding a tab or a line break. No cell text may
+    pass MAX_TEXT characters. Elements and attributes are matched by local name whatever
+    their prefix, so a renamed prefix cannot hide a row from the count.
+    """
+
+    def __init__(self) -> None:
+        self.flags: dict[str, dict[str, str]] = {}
+        self.texts: dict[str, dict[tuple[int, int], str]] = {}
+        self.cells_before = 0  # the area of the sheets already closed
+        self._tables: list[_OdsTable] = []  # open tables, innermost last
+        self._table: _OdsTable | None = None  # the innermost open table
+
+    def parse(self, data: bytes, name: str = "content.xml") -> None:
+        parser = expat.ParserCreate()
+        parser.buffer_text = True
+        parser.StartElementHandler = self._start
+        parser.EndElementHandler = self._end
+        parser.CharacterDataHandler = self._text
+        try:
+            parser.Parse(data, True)
+        except expat.ExpatError as exc:
+            raise UnreadableWorkbook(
+                "unreadable-file", reason=f"damaged XML in {name} ({_clean(exc)})"
+            ) from None
+
+    def _start(self, tag: str, attrs: dict[str, str]) -> None:
+        local = _LOCAL_NAMES.get(tag) or _local(tag)
+        table = self._table
+        if local in _ODS_CELLS:
+            if table is not None:
+                self._start_cell(table, attrs)
+        elif local == "table-row":
+            if table is not None:
+                table.row_repeat = _repeat(attrs, "number-rows-repeated")
+                table.col = 0
+        elif local == "table":
+            name = next((v for k, v in attrs.items() if _local(k) == "name"), "")
+            wanted = name.strip() in WANTED_SHEETS and not self._tables
+            caps = (MAX_ROWS, MAX_COLUMNS) if wanted else (MAX_EXTENT_ROWS, MAX_EXTENT_COLUMNS)
+            self._table = _OdsTable(name, wanted, *caps)
+            self._tables.append(self._table)
+        elif table is None or table.cell is None:
+            return
+        elif local == "annotation":
+            table.skip += 1
+        elif table.skip:
+            return
+        elif local == "p":
+            if table.cell.paragraphs:
+                table.cell.parts.append("\n")
+            table.cell.paragraphs += 1
+        elif local == "s":
+            self._add(table.cell, " " * min(_repeat(attrs, "c"), MAX_TEXT + 1))
+        elif local == "tab" or local == "line-break":
+            self._add(table.cell, "\t" if local == "tab" else "\n")
+            table.cell.special = True
+
+    def _start_cell(self, table: _OdsTable, attrs: dict[str, str]) -> None:
+        repeat, types, formula, string_value = 1, (), False, None
+        names = _LOCAL_NAMES
+        for key, value in attrs.items():  # one pass: most cells carry only a style
+            name = names.get(key) or _local(key)
+            if name == "number-columns-repeated":
+                repeat = max(repeat, _count(value, name)) if repeat > 1 else _count(value, name)
+            elif name == "value-type":
+                types = (*types, value)
+            elif name == "formula":
+                formula = True
+            elif name == "string-value":
+                string_value = value
+        table.first_col = table.col
+        table.col += repeat
+        if not (types or formula):
+            return  # an empty (perhaps formatted) cell: calamine allocates nothing for it
+        last_row, last_col = table.row + table.row_repeat, table.col
+        if last_row > table.max_rows or last_col > table.max_columns:
+            raise UnreadableWorkbook(
+                "sheet-too-large",
+                sheet=table.name,
+                rows=str(max(last_row, table.last_row)),
+                columns=str(max(last_col, table.last_col)),
+                limit=f"{table.max_rows} x {table.max_columns}",
+            )
+        table.last_row, table.last_col = (
+            max(table.last_row, last_row),
+            max(table.last_col, last_col),
+        )
+        if self.cells_before + table.last_row * table.last_col > ODS_MAX_CELLS:
+            raise UnreadableWorkbook(
+                "sheet-too-large",
+                sheet=table.name,
+                rows=str(table.last_row),
+                columns=str(table.last_col),
+                limit=f"{ODS_MAX_CELLS:,} cells in all sheets",
+            )
+        table.cell = _OdsCell(types, formula, string_value)
+
+    def _text(self, data: str) -> None:
+        table = self._table
+        if table is not None and table.cell is not None and not table.skip:
+            self._add(table.cell, data)
+
+    def _add(self, cell: _OdsCell, text: str) -> None:
+        cell.parts.append(text)
+        cell.length += len(text)
+        if cell.length > MAX_TEXT:
+            raise UnreadableWorkbook(
+                "unreadable-file",
+                reason="content.xml holds a text over 32,767 characters, more than Excel allows",
+            )
+
+    def _end(self, tag: str) -> None:
+        table = self._table
+        if table is None:
+            return
+        local = _LOCAL_NAMES.get(tag) or _local(tag)
+        if local in _ODS_CELLS:
+            if table.cell is not None:
+                cell, table.cell = table.cell, None
+                if table.wanted:
+                    self._record(table, cell)
+        elif local == "table-row":
+            table.row += table.row_repeat
+            table.row_repeat = 1
+            table.col = 0
+        elif local == "table":
+            self._tables.pop()
+            self._table = self._tables[-1] if self._tables else None
+            self.cells_before += table.last_row * table.last_col
+        elif local == "annotation" and table.skip:
+            table.skip -= 1
+
+    def _record(self, table: _OdsTable, cell: _OdsCell) -> None:
+        """A cell of the reader's sheets, at every place it repeats to: flag, own text."""
+        flag, text = _ods_flag(cell), None
+        if cell.special and set(cell.types) <= {"string"} and cell.string_value is None:
+            text = "".join(cell.parts)
+        if flag is None and text is None:
+            return
+        for row in range(table.row, table.row + table.row_repeat):
+            for col in range(table.first_col, table.col):
+                if flag is not None:
+                    self.flags.setdefault(table.name, {})[f"{column_letter(col)}{row + 1}"] = flag
+                if text is not None:
+                    self.texts.setdefault(table.name, {})[(row, col)] = text
+
+
+def _ods_flag(cell: _OdsCell) -> str | None:
+    """ "formula-without-value", the error text ("#DIV/0!"), or None for a good cell."""
+    if "error" in cell.types:
+        return "".join(cell.parts).strip() or "#ERROR"
+    if cell.formula and not cell.types:
+        return "formula-without-value"
+    if cell.formula and cell.string_value == "":
+        shown = "".join(cell.parts).strip()
+        if _ODS_ERROR_TEXT.fullmatch(shown):
+            return shown
+    return None
+
+
+_LOCAL_NAMES: dict[str, str] = {}
+
+
+def _local(name: str) -> str:
+    """`table:table-row` -> "table-row": the name whatever its prefix (remembered)."""
+    local = _LOCAL_NAMES.get(name)
+    if local is None:
+        local = name.rpartition(":")[2]
+        if len(_LOCAL_NAMES) < 10_000:  # a hostile file's made-up names are not kept
+            _LOCAL_NAMES[name] = local
+    return local
+
+
+def _repeat(attrs: dict[str, str], local: str) -> int:
+    """A repeat count (the largest, if given twice under two prefixes); 1 when absent."""
+    counts = [_count(v, local) for k, v in attrs.items() if _local(k) == local]
+    return max(counts, default=1)
+
+
+def _count(value: str, local: str) -> int:
+    try:
+        count = int(value)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise UnreadableWorkbook(
+            "unreadable-file", reason=f"content.xml has a bad {local} count ({value[:20]!r})"
+        )
+    return count
 
 
 def _is_encrypted_ole(path: Path) -> bool:

@@ -267,6 +267,11 @@ def cross_sheet_problems(
     for row in initiatives.itertuples():
         if row.objective_id and row.objective_id not in visible_objectives(row.department_id):
             unknown("unknown-objective", row, Sheet.INITIATIVES, "objective_id", row.objective_id)
+
+    narrative = frames.get(Sheet.NARRATIVE)
+    for row in () if narrative is None else narrative.itertuples():
+        if row.section == "Decisions required" and pd.isna(row.owner):
+            add("decision-without-owner", row, Sheet.NARRATIVE, "owner", title=row.title)
     return out
 
 

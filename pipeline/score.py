@@ -328,7 +328,7 @@ def score(validated: Validated, config: Config) -> Scored:
     data_departments = set(kpis["department_id"]) | set(objectives["department_id"])
     tree = Tree.build(config, sorted(data_departments | set(key_results["department_id"])))
     bsc_departments = [d for d in tree.ids if d in data_departments]
-    absent = set(validated.missing)
+    absent = set(validated.no_data)
     now = roll_up_all(objectives, kpis, kpis["score"], tree, bsc_departments, absent)
     before = roll_up_all(objectives, kpis, kpis["prev_score"], tree, bsc_departments, absent)
     versus = _Versus(scoring, has_previous=month_index > 1)
@@ -347,7 +347,7 @@ def score(validated: Validated, config: Config) -> Scored:
                 "departments_no_data": now.organisation.no_data,
                 "inputs": now.organisation.inputs,
                 "formula": now.organisation.formula,
-                "coverage": _coverage(config, validated.missing),
+                "coverage": _coverage(config, validated.no_data),
             }
         ],
         ORGANISATION_COLUMNS,
@@ -527,7 +527,7 @@ def _department_frame(
                     (False, True): "OKR",
                     (False, False): "None",
                 }[(bsc, okr)],
-                "submitted": dept in submitted and dept not in validated.missing,
+                "submitted": dept in submitted and dept not in validated.no_data,
                 "stale": dept in stale,
                 "kpis": len(dept_kpis),
                 "kpis_no_data": int((dept_kpis["status"] == Status.NO_DATA).sum()),

@@ -4,10 +4,13 @@ One answer to "who is in, who is not, and why", so the console, the JSON and HTM
 validation reports, `scorecard status` and the board pack always count the same way:
 
 - accepted: a workbook for this period was accepted (the newest that passed);
-- rejected: workbooks for this period were received, none was accepted;
+- rejected: files for this period were received, none was accepted: workbooks with errors,
+  or files that could not be read at all, which count for the department their *name*
+  gives (`FIN-2026-10.xlsx`, "received, unreadable");
 - missing: nothing was received for this period (files of other periods do not count).
 
-A rejected or missing department may be shown *stale*, from its last accepted workbook.
+Rejected and missing never mix: a department that sent anything for the period is never
+"no workbook received". Either may be shown *stale*, from its last accepted workbook.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from pipeline.config import Config
 from pipeline.fallback import stale_departments
 from pipeline.problems import ERROR
 from pipeline.validate import Validated
-from pipeline.vocabulary import FileStatus, is_blank
+from pipeline.vocabulary import FAILED_FILE_STATUSES, FileStatus, is_blank
 
 
 class State:
@@ -29,11 +32,21 @@ class State:
     MISSING = "missing"
 
 
+class Words:
+    """A standing in words, for people: which of these a department is, and why."""
+
+    ACCEPTED = "accepted"
+    REJECTED = "received, rejected"  # its newest file for the period has errors
+    UNREADABLE = "received, unreadable"  # its newest file for the period cannot be read
+    MISSING = "no workbook received"
+
+
 @dataclass(frozen=True)
 class Standing:
     department_id: str
     department: str
     state: str  # State.*
+    words: str  # Words.*: the state as people read it ("received, unreadable")
     file: str  # the accepted file; for a rejected department its newest rejected file
     prepared_by: str
     submitted_on: date | None
@@ -58,39 +71,59 @@ def standings(validated: Validated, config: Config) -> list[Standing]:
             first_error.setdefault(prob.file, prob.message)
     out = []
     for dept in config.departments:
-        own = [f for f in files if f["department_id"] == dept.id]
+        own = [f for f in files if f["department_id"] == dept.id and _this_period(f, validated)]
+        failed = [f for f in own if f["status"] in FAILED_FILE_STATUSES]
         if dept.id in accepted:
             row = accepted[dept.id]
-            state, file, reason, errors = State.ACCEPTED, row["file"], "", 0
+            state, words, file, reason, errors = State.ACCEPTED, Words.ACCEPTED, row["file"], "", 0
             prepared, submitted = row.get("prepared_by") or "", row.get("submitted_on")
         elif dept.id in validated.rejected:
-            rejected = [f for f in own if f["status"] == FileStatus.REJECTED]
-            newest = max(rejected, key=lambda f: (str(f["submitted_on"] or ""), f["file"]))
+            # A readable workbook first (its errors can be fixed cell by cell), then newest.
+            newest = max(
+                failed,
+                key=lambda f: (
+                    f["status"] == FileStatus.REJECTED,
+                    str(f["submitted_on"] or ""),
+                    f["file"],
+                ),
+                default={"file": "", "status": FileStatus.REJECTED, "errors": 0},
+            )
+            unreadable = newest["status"] == FileStatus.UNREADABLE
             state, file = State.REJECTED, newest["file"]
+            words = Words.UNREADABLE if unreadable else Words.REJECTED
             reason = first_error.get(file, "The workbook has errors.")
             errors, prepared = int(newest["errors"]), ""
-            submitted = None if is_blank(newest["submitted_on"]) else newest["submitted_on"]
+            submitted = newest.get("submitted_on")
+            submitted = None if is_blank(submitted) else submitted
         else:
-            state, file, reason, errors, prepared, submitted = State.MISSING, "", "", 0, "", None
+            state, words, file, reason, errors, prepared, submitted = (
+                State.MISSING, Words.MISSING, "", "", 0, "", None
+            )  # fmt: skip
         out.append(
             Standing(
                 department_id=dept.id,
                 department=dept.name,
                 state=state,
+                words=words,
                 file=file,
                 prepared_by=prepared,
                 submitted_on=submitted,
                 reason=reason,
                 errors=errors,
                 stale_as_of=stale.get(dept.id, "") if state != State.ACCEPTED else "",
-                other_files=tuple(
-                    f["file"]
-                    for f in own
-                    if f["file"] != file and f["status"] != FileStatus.OTHER_PERIOD
-                ),
+                other_files=tuple(f["file"] for f in own if f["file"] != file),
             )
         )
     return out
+
+
+def _this_period(file: dict, validated: Validated) -> bool:
+    """Whether a `files` row counts for the reporting period: not another period's file,
+    nor an unreadable file whose name gives another period."""
+    if file["status"] == FileStatus.OTHER_PERIOD:
+        return False
+    named = "" if is_blank(file["period"]) else str(file["period"])
+    return file["status"] != FileStatus.UNREADABLE or named in ("", validated.period)
 
 
 def counts(found: Sequence[Standing]) -> dict[str, int]:

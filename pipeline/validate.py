@@ -27,6 +27,7 @@ from pipeline.coerce import (
 )
 from pipeline.config import Config
 from pipeline.contract import Sheet, SheetSpec, SubmissionField
+from pipeline.inbox import department_from_name, period_from_name
 from pipeline.problems import ERROR, Problem, problem, shown_value
 from pipeline.read import RawWorkbook
 from pipeline.rules import CorporateMap, cross_sheet_problems, workbook_problems
@@ -59,7 +60,20 @@ class Validated:
       (Timestamp or NaT), progress (fraction), budget, spent, status, note
     - files: one row per file seen: file, sha256, department_id, period, submitted_on,
       status (a `vocabulary.FileStatus`: accepted / rejected / superseded / unreadable /
-      other period), errors, warnings
+      other period), errors, warnings. An unreadable file (or one in a format that is not
+      read) has the department and period its *name* gives (`FIN-2026-10.xlsx`: FIN,
+      2026-10; `inbox.department_from_name`, `inbox.period_from_name`), '' for none.
+
+    Configured departments with no accepted workbook, in configuration order, in exactly
+    one of two lists that never overlap:
+
+    - missing: nothing received for this period. Files for other periods do not count.
+    - rejected: received and rejected: files for this period came, none was accepted. An
+      unreadable file counts for the department its name gives, for this period unless
+      its name gives another one (`FIN-2026-09.xlsx` in an October run does not count).
+
+    `not_accepted` is both lists; `no_data` those of them not shown stale either. Either
+    kind may be shown stale (`submissions.stale`) and stays in its list when it is.
     """
 
     period: str
@@ -72,11 +86,29 @@ class Validated:
     checkins: pd.DataFrame
     initiatives: pd.DataFrame
     files: pd.DataFrame
-    missing: tuple[str, ...] = ()  # configured departments with no usable submission
-    rejected: tuple[str, ...] = ()  # of those, the ones that sent a file that was rejected
+    missing: tuple[str, ...] = ()  # configured departments that sent nothing this period
+    rejected: tuple[str, ...] = ()  # those that sent something and had none of it accepted
     problems: list[Problem] = field(default_factory=list)
+    # the Narrative sheet's rows: department_id, section, title, text, owner, due
+    narrative: pd.DataFrame = field(default_factory=pd.DataFrame)
     # the organisation's perspectives, top lane first (scorecard.toml [[perspectives]])
     perspectives: tuple[str, ...] = tuple(reversed(contract.PERSPECTIVES))
+
+    @property
+    def not_accepted(self) -> tuple[str, ...]:
+        """Missing or rejected: no accepted workbook this period (missing ones first)."""
+        return self.missing + tuple(d for d in self.rejected if d not in self.missing)
+
+    @property
+    def no_data(self) -> tuple[str, ...]:
+        """Of `not_accepted`, those not shown stale either: nothing of theirs is scored."""
+        subs = self.submissions
+        stale = (
+            set(subs.loc[subs["stale"].astype(bool), "department_id"])
+            if len(subs) and "stale" in subs
+            else set()
+        )
+        return tuple(d for d in self.not_accepted if d not in stale)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -166,10 +198,15 @@ def validate(
     for cand in candidates:
         cand.problems = [_with_department(p, cand.department_id) for p in cand.problems]
     problems = [p for c in candidates for p in c.problems]
-    problems += [problem(u.code, u.path.name, **u.fields) for u in unreadable]
+    claims = _claimed(unreadable, config)  # an unreadable file's department is its name's
+    problems += [
+        problem(u.code, u.path.name, department=dept, **u.fields)
+        for u, (dept, _) in zip(unreadable, claims, strict=True)
+    ]
     received = {c.department_id for q in queues.values() for c in q}
     received |= {c.department_id for c in candidates if c.status == FileStatus.REJECTED}
-    not_received = [d.id for d in config.departments if d.id not in received]
+    received |= {dept for dept, named in claims if dept and named in ("", period)}
+    not_received = tuple(d for d in config.department_ids if d not in received)
     problems += [problem("missing-submission", "", department=d) for d in not_received]
     problems.sort(key=problem_order)
     accepted_depts = {c.department_id for c in accepted}
@@ -183,8 +220,9 @@ def validate(
         key_results=_finish(frames[Sheet.OKRS], config),
         checkins=_finish(frames[Sheet.CHECKINS], config),
         initiatives=_finish(frames[Sheet.INITIATIVES], config),
-        files=_files_frame(candidates, unreadable),
-        missing=tuple(d for d in config.department_ids if d not in accepted_depts),
+        narrative=_finish(frames[Sheet.NARRATIVE], config),
+        files=_files_frame(candidates, unreadable, claims),
+        missing=not_received,
         rejected=tuple(
             d for d in config.department_ids if d in received and d not in accepted_depts
         ),
@@ -627,7 +665,20 @@ def _submissions_frame(accepted: list[_Candidate], config: Config) -> pd.DataFra
     return pd.DataFrame(rows, columns=columns)
 
 
-def _files_frame(candidates: list[_Candidate], unreadable: Sequence[Unreadable]) -> pd.DataFrame:
+def _claimed(unreadable: Sequence[Unreadable], config: Config) -> list[tuple[str, str]]:
+    """(department, period) each unreadable file's name gives; '' where it gives none."""
+    return [
+        (department_from_name(u.path.name, config.department_ids), period_from_name(u.path.name))
+        for u in unreadable
+    ]
+
+
+def _files_frame(
+    candidates: list[_Candidate],
+    unreadable: Sequence[Unreadable],
+    claims: Sequence[tuple[str, str]] = (),
+) -> pd.DataFrame:
+    """One row per file; an unreadable file's department and period are its name's."""
     rows = []
     for cand in candidates:
         rows.append(
@@ -642,13 +693,14 @@ def _files_frame(candidates: list[_Candidate], unreadable: Sequence[Unreadable])
                 "warnings": sum(p.severity != ERROR for p in cand.problems),
             }
         )
-    for item in unreadable:
+    claims = list(claims) or [("", "")] * len(unreadable)
+    for item, (dept, named) in zip(unreadable, claims, strict=True):
         rows.append(
             {
                 "file": item.path.name,
                 "sha256": item.sha256,
-                "department_id": "",
-                "period": "",
+                "department_id": dept,
+                "period": named,
                 "submitted_on": None,
                 "status": FileStatus.UNREADABLE,
                 "errors": 1,

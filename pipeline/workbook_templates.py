@@ -87,6 +87,7 @@ _CONTENT_FIELDS = {
     Sheet.OKRS: "okrs",
     Sheet.CHECKINS: "checkins",
     Sheet.INITIATIVES: "initiatives",
+    Sheet.NARRATIVE: "narrative",
 }
 # Columns whose values take the row's unit (a "%" row is shown as a percentage).
 _UNIT_HEADER = "Unit"
@@ -111,6 +112,7 @@ class WorkbookContent:
     okrs: list[dict[str, Any]] = field(default_factory=list)
     checkins: list[dict[str, Any]] = field(default_factory=list)
     initiatives: list[dict[str, Any]] = field(default_factory=list)
+    narrative: list[dict[str, Any]] = field(default_factory=list)
     # last quarter's OKRs, one line each, listed on the Instructions sheet for reference
     reference_okrs: list[str] = field(default_factory=list)
     prefilled_from: str = ""  # "FIN-2026-10.xlsx (2026-10)": said on the Instructions sheet
@@ -241,6 +243,7 @@ def _write_lists(ws: Worksheet, config: Config, months: tuple[str, ...]) -> dict
         "Aggregation": contract.AGGREGATIONS,
         "Type": contract.KR_TYPES,
         "Status": contract.INITIATIVE_STATUSES,
+        "Section": contract.NARRATIVE_SECTIONS,
         "Unit": contract.KNOWN_UNITS,
         "Department ID": config.department_ids,
         "Quarter": _fiscal_quarters(months),
@@ -328,6 +331,15 @@ def _write_instructions(
             "Initiatives: the projects behind your objectives, with dates, progress (0% to "
             "100%), budget and spend in the organisation's currency "
             f"({config.organisation.currency}), and a status.",
+        ),
+        (
+            "p",
+            "Narrative: (optional) your words for the board, one row each. Headline: the "
+            "month in two or three sentences (it heads your page in the pack). Decisions "
+            "required: what you ask the board to decide, with an Owner and a Due date. Risks "
+            "and issues: what could go wrong, who manages it, by when. Outlook: what comes "
+            "next. On the KPIs sheet, the Definition column (optional) says what each KPI "
+            "measures; the pack prints it in its KPI glossary.",
         ),
         ("h", "Worked example"),
         (

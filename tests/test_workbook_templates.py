@@ -105,7 +105,9 @@ def test_month_headers_follow_the_fiscal_year_start(
     config = make_config(tmp_path, fiscal_year_start=4)
     path = write_workbook(tmp_path / "FIN.xlsx", config, config.department("FIN"), period)
     ws = load_workbook(path)[Sheet.KPIS]
-    months = [c.value for c in ws[1][len(contract.KPI_BASE_COLUMNS) : -1]]
+    months = [
+        c.value for c in ws[1][len(contract.KPI_BASE_COLUMNS) : -2]
+    ]  # then Commentary, Definition
     assert months == list(contract.fiscal_year_months(period, 4))
     assert (months[0], months[-1]) == (first, last)
     assert all(isinstance(m, str) for m in months)
@@ -143,8 +145,9 @@ def test_enumerated_columns_are_all_covered() -> None:
         "Aggregation",
         "Type",
         "Status",
+        "Section",
     }
-    assert len(ENUM_COLUMNS) == 6  # Perspective on Objectives and KPIs
+    assert len(ENUM_COLUMNS) == 7  # Perspective on Objectives and KPIs
 
 
 def test_department_id_dropdown_lists_the_configured_departments(book: Workbook) -> None:
@@ -283,6 +286,7 @@ def test_header_row_is_frozen(book: Workbook) -> None:
         Sheet.OKRS: "A2",
         Sheet.CHECKINS: "A2",
         Sheet.INITIATIVES: "A2",
+        Sheet.NARRATIVE: "A2",
     }
 
 
@@ -444,7 +448,12 @@ def test_no_merged_cells(book: Workbook) -> None:
 def round_trip(tmp_path_factory: pytest.TempPathFactory, soffice_convert) -> tuple[Path, Path]:
     """A filled workbook and the copy LibreOffice re-saved as .xlsx."""
     tmp = tmp_path_factory.mktemp("round-trip")
-    original = make_workbook(tmp, **sample_rows())
+    narrative = [
+        {"Section": "Headline", "Title": "A good month", "Text": "Margin up a point."},
+        {"Section": "Decisions required", "Title": "Approve the budget",
+         "Owner": "Sam Example", "Due date": date(2026, 11, 20)},
+    ]  # fmt: skip
+    original = make_workbook(tmp, **sample_rows(), narrative=narrative)
     return original, soffice_convert(original, "xlsx", tmp / "resaved")
 
 
