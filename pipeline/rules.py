@@ -138,13 +138,16 @@ def cross_sheet_problems(
     cell_of: CellOf,
     known_ids: frozenset[str],
     corporate: CorporateMap | None = None,
+    submitted_ids: frozenset[str] = frozenset(),
 ) -> list[Problem]:
     """Every rule that looks beyond one cell: references, KPI definitions, months, percents.
 
     `frames` are the typed frames of all workbooks of the period, one per data sheet (keyed
     by sheet name, with `file`, `row` and `department_id` columns); `known_ids` are
     objective and KPI IDs from other submissions that references may also name;
-    `corporate`, when given, replaces this period's corporate workbook as the strategy map.
+    `corporate`, when given, replaces this period's corporate workbook as the strategy map;
+    `submitted_ids` are the objectives of every workbook of the period, accepted or not, which
+    a Contributes-to link may name (a rejected workbook's objective is still its objective).
     """
     out: list[Problem] = []
     objectives = frames[Sheet.OBJECTIVES]
@@ -207,7 +210,9 @@ def cross_sheet_problems(
 
     for row in objectives.itertuples():
         for target in row.contributes_to or ():
-            if target not in visible_objectives(row.department_id) | department_objectives:
+            if target not in (
+                visible_objectives(row.department_id) | department_objectives | submitted_ids
+            ):
                 unknown("unknown-objective", row, Sheet.OBJECTIVES, "contributes_to", target)
 
     objective_perspective = dict(

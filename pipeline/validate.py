@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -151,6 +151,7 @@ class _Run:
     locator: CellLocator
     known_ids: frozenset[str]
     corporate: CorporateMap | None
+    submitted_ids: frozenset[str] = frozenset()  # objective IDs of every file of the period
 
 
 def validate(
@@ -185,6 +186,10 @@ def validate(
         )  # fmt: skip
         cand.problems += workbook_problems(cand.file, cand.department_id or "", cand.typed,
                                            config, period, months, run.locator.cell)  # fmt: skip
+    # A Contributes-to link to an objective that a workbook of this period holds is a real
+    # link, even when that workbook is rejected for its own mistakes: one department's typo
+    # must not reject the departments that link to it (its objectives just do not score).
+    run = replace(run, submitted_ids=_submitted_ids(queues))
     chosen = _choose(queues, run)
     for queue in queues.values():
         _settle(queue, chosen, period)
@@ -231,6 +236,16 @@ def validate(
     )
 
 
+def _submitted_ids(queues: dict[str, list[_Candidate]]) -> frozenset[str]:
+    """Every objective ID typed in a workbook for this period, accepted or not."""
+    found: set[str] = set()
+    for cand in (c for queue in queues.values() for c in queue):
+        frame = cand.typed.get(Sheet.OBJECTIVES)
+        if frame is not None:
+            found |= {str(i) for i in frame["objective_id"].dropna() if str(i)}
+    return frozenset(found)
+
+
 def _month(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
@@ -275,12 +290,13 @@ def _choose(queues: dict[str, list[_Candidate]], run: _Run) -> dict[str, _Candid
     """
     position = {dept: 0 for dept in queues}
     chosen: dict[str, _Candidate] = {}
+    failed_alone: list[_Candidate] = []
     while True:
         for dept, queue in queues.items():
             while dept not in chosen and position[dept] < len(queue):
                 cand = queue[position[dept]]
                 if _has_errors(cand.problems):
-                    _check_set([cand], run, context=chosen.values())
+                    failed_alone.append(cand)
                     cand.status = FileStatus.REJECTED
                     position[dept] += 1
                 else:
@@ -296,6 +312,9 @@ def _choose(queues: dict[str, list[_Candidate]], run: _Run) -> dict[str, _Candid
             position[cand.department_id or ""] += 1
     for cand in members:
         cand.status = FileStatus.ACCEPTED
+    # Checked once every department's file is chosen, so its references see them all.
+    for cand in failed_alone:
+        _check_set([cand], run, context=chosen.values())
     for cand in (c for queue in queues.values() for c in queue):
         cand.problems = cand.problems + cand.set_problems
         cand.set_problems = []
@@ -317,7 +336,7 @@ def _check_set(members: list[_Candidate], run: _Run, context: Iterable[_Candidat
     found = _schema_problems(frames, run.specs, run.locator, members)
     found += cross_sheet_problems(
         frames, run.config, run.period, run.months, run.locator.cell, frozenset(seen),
-        run.corporate,
+        run.corporate, run.submitted_ids,
     )  # fmt: skip
     by_file: dict[str, list[Problem]] = defaultdict(list)
     for prob in found:

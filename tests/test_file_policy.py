@@ -205,3 +205,30 @@ def test_two_runs_at_once_are_refused_with_a_clear_message(tmp_path):
     assert "another scorecard run is using this configuration (pid " in result.output
     again = CliRunner().invoke(main, ["validate", "--config", str(tmp_path / "scorecard.toml")])
     assert again.exit_code == 0, again.output  # the lock goes with the run that held it
+
+
+def test_one_departments_typo_does_not_reject_the_departments_that_link_to_it(tmp_path):
+    """Commercial types a word in a Target: Commercial is rejected for that alone. Sales,
+    Marketing and Customer success, whose objectives contribute to Commercial's, stay
+    accepted, and Commercial's own links to corporate objectives are not reported as
+    unknown (they are checked once every department's file is chosen)."""
+    from pipeline.config import load_config as _load
+    from pipeline.demo import demo_content
+    from pipeline.read import read_workbook as _read
+    from pipeline.validate import validate as _validate
+    from pipeline.workbook_templates import write_workbook as _write
+
+    demo = Path(__file__).resolve().parent.parent / "examples" / "demo" / "scorecard.toml"
+    config = _load(demo)
+    contents = demo_content(config, "2026-10")
+    contents["COMM"].kpis[0]["Target"] = "forty"
+    paths = [
+        _write(tmp_path / f"{dept}.xlsx", config, config.department(dept), "2026-10", content)
+        for dept, content in contents.items()
+    ]
+    v = _validate([_read(p) for p in paths], config, "2026-10")
+    status = dict(zip(v.files["department_id"], v.files["status"], strict=True))
+    assert status.pop("COMM") == "rejected"
+    assert set(status.values()) == {"accepted"}
+    comm = [(p.cell, p.code) for p in v.problems if p.file == "COMM.xlsx" and p.severity == "error"]
+    assert comm == [("KPIs!H2", "not-a-number")]
