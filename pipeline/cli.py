@@ -435,19 +435,38 @@ def score(config_path: str, period: str | None, out: Path | None) -> None:
     sys.exit(_exit_code(result.checked))
 
 
-@main.command(help="Build the board pack (PDF + HTML), the data book and validation report.")
+@main.command(
+    help="Build the board pack (PDF + HTML), the analyst annex, a one-page PDF per "
+    "department, the data book and validation report."
+)
 @config_option
 @period_option
 @out_option
-def report(config_path: str, period: str | None, out: Path | None) -> None:
+@click.option(
+    "--pack",
+    "pack",
+    metavar="NAME",
+    help="Build only the [[packs]] pack NAME (packs/NAME-<period>.pdf), not the board pack.",
+)
+def report(config_path: str, period: str | None, out: Path | None, pack: str | None) -> None:
     config = _config(config_path)
     with _progress() as on_step:
         result = _guard(
-            lambda: run.build_report(config, _period(period), out, on_step), _log_dir(config, out)
+            lambda: run.build_report(config, _period(period), out, on_step, pack),
+            _log_dir(config, out),
         )
     _print_outcome(result)
-    console.print(f"Board pack: {safe(result.pdf)} ({result.pages} pages)")
-    console.print(f"HTML twin:  {safe(result.html)}")
+    if result.pack:
+        console.print(f"Pack {safe(result.pack)}: {safe(result.pdf)} ({result.pages} pages)")
+    else:
+        console.print(f"Board pack: {safe(result.pdf)} ({result.pages} pages)")
+        console.print(f"HTML twin:  {safe(result.html)}")
+        console.print(f"Annex:      {safe(result.annex)} (for the analyst)")
+        if result.onepagers:
+            folder = result.onepagers[0].parent
+            console.print(
+                f"One-pagers: {safe(folder)} ({len(result.onepagers)} departments, one page each)"
+            )
     console.print(f"Data book:  {safe(result.databook)}")
     console.print(f"Validation: {safe(result.checked.html_path)}")
     sys.exit(_exit_code(result.checked))

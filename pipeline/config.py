@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, get_type_hints
 
@@ -12,6 +12,7 @@ from pipeline.contract import PERSPECTIVES
 
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _DEPT_ID = re.compile(r"^[A-Z][A-Z0-9_-]{0,15}$")
+_PACK_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 
 
 class ConfigError(Exception):
@@ -77,6 +78,21 @@ class Branding:
     page_size: str = "A4"
 
 
+# The sections a `[[packs]]` pack may hold, in the order every pack prints them.
+PACK_SECTIONS = ("summary", "overview", "strategy", "perspectives", "departments", "appendix")
+
+
+@dataclass(frozen=True)
+class Pack:
+    """A pack for one audience (`[[packs]]`, `scorecard report --pack NAME`): one subtree of
+    the department tree, some of the board pack's sections. Scores are never recomputed."""
+
+    name: str  # a slug: the file is packs/<name>-<period>.pdf
+    title: str
+    root: str | None = None  # the department whose subtree it covers; None: everything
+    sections: tuple[str, ...] = PACK_SECTIONS
+
+
 @dataclass(frozen=True)
 class Config:
     path: Path
@@ -86,6 +102,7 @@ class Config:
     scoring: Scoring = field(default_factory=Scoring)
     branding: Branding = field(default_factory=Branding)
     perspectives: tuple[Perspective, ...] = DEFAULT_PERSPECTIVES  # sorted by order, top first
+    packs: tuple[Pack, ...] = ()  # [[packs]]: packs for other audiences, by name
 
     @property
     def perspective_names(self) -> tuple[str, ...]:
@@ -111,6 +128,9 @@ class Config:
     @property
     def department_ids(self) -> tuple[str, ...]:
         return tuple(d.id for d in self.departments)
+
+    def pack(self, name: str) -> Pack | None:
+        return next((p for p in self.packs if p.name == name), None)
 
 
 def config_warnings(config: Config) -> list[str]:
@@ -148,7 +168,15 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
     where = str(path.name)
     _no_unknown(
         raw,
-        {"organisation", "reporting", "departments", "perspectives", "scoring", "branding"},
+        {
+            "organisation",
+            "reporting",
+            "departments",
+            "perspectives",
+            "scoring",
+            "branding",
+            "packs",
+        },
         "",
         where,
     )
@@ -213,7 +241,56 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
         raise ConfigError(f"{where}: branding.logo file not found: {branding.logo}")
 
     perspectives = _perspectives(raw.get("perspectives"), where)
-    return Config(path, organisation, reporting, departments, scoring, branding, perspectives)
+    packs = _packs(raw.get("packs"), where, departments)
+    return Config(
+        path, organisation, reporting, departments, scoring, branding, perspectives, packs
+    )
+
+
+def _packs(raw: Any, where: str, departments: tuple[Department, ...]) -> tuple[Pack, ...]:
+    """`[[packs]]` (name, title, root, sections); default: none."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise ConfigError(f"{where}: packs must be an array of tables ([[packs]])")
+    ids = {d.id for d in departments}
+    found: list[Pack] = []
+    for i, item in enumerate(raw, start=1):
+        label = f"packs[{i}]"
+        if not isinstance(item, dict):
+            raise ConfigError(f"{where}: {label} must be a table")
+        pack = _build(Pack, item, label, where)
+        if not _PACK_NAME.match(pack.name):
+            raise ConfigError(
+                f"{where}: {label}.name must be 1-40 lowercase letters, digits or - (it names "
+                f"the file), not starting or ending with -, got {pack.name!r}"
+            )
+        if any(other.name == pack.name for other in found):
+            raise ConfigError(f"{where}: {label}.name {pack.name!r} is listed twice")
+        if not pack.title.strip():
+            raise ConfigError(f"{where}: {label}.title must be a non-empty string")
+        if pack.root is not None and pack.root not in ids:
+            raise ConfigError(f"{where}: {label}.root {pack.root!r} is not a department ID")
+        found.append(replace(pack, sections=_pack_sections(item, label, where)))
+    return tuple(found)
+
+
+def _pack_sections(item: dict[str, Any], label: str, where: str) -> tuple[str, ...]:
+    """A pack's sections in the fixed order, whatever order they are listed in."""
+    listed = item.get("sections", list(PACK_SECTIONS))
+    allowed = ", ".join(PACK_SECTIONS)
+    if not isinstance(listed, list) or not listed or not all(isinstance(s, str) for s in listed):
+        raise ConfigError(
+            f"{where}: {label}.sections must be a list of section names ({allowed}), got {listed!r}"
+        )
+    for section in listed:
+        if section not in PACK_SECTIONS:
+            raise ConfigError(
+                f"{where}: {label}.sections: unknown section {section!r} (allowed: {allowed})"
+            )
+    if len(set(listed)) != len(listed):
+        raise ConfigError(f"{where}: {label}.sections lists a section twice: {listed!r}")
+    return tuple(s for s in PACK_SECTIONS if s in listed)
 
 
 def _perspectives(raw: Any, where: str) -> tuple[Perspective, ...]:

@@ -13,12 +13,24 @@ from pathlib import Path
 from pipeline import contract
 from pipeline.advice import advise
 from pipeline.atomic import clean_stale_temps, exclusive
-from pipeline.config import Config
+from pipeline.config import Config, ConfigError
 from pipeline.fallback import corporate_map, find_fallbacks, with_stale
 from pipeline.feedback import write_feedback
-from pipeline.inbox import accepted_values, archive_and_record, discover, last_accepted_before
+from pipeline.inbox import (
+    accepted_values,
+    archive_and_record,
+    discover,
+    last_accepted_before,
+    wrong_format_code,
+)
 from pipeline.read import RawWorkbook, file_sha256
 from pipeline.render.databook import write_databook
+from pipeline.render.editions import (
+    DEPARTMENTS_FOLDER,
+    PACKS_FOLDER,
+    write_companions,
+    write_named_pack,
+)
 from pipeline.render.pack import write_pack
 from pipeline.render.validation import (
     validation_summary as summarise_validation,
@@ -58,13 +70,16 @@ class ValidationOutputs:
 
 
 def read_inbox(config: Config, on_step: StepCallback = _quiet) -> Intake:
-    """Read every workbook in the inbox; a file that can't be read becomes an Unreadable."""
+    """Read every workbook in the inbox; a file that can't be read becomes an Unreadable.
+
+    Workbooks are .xlsx, .xlsm and .ods files; a spreadsheet in another format (.xls,
+    .xlsb, .numbers, .csv) is an Unreadable with its own code, without being opened. Which
+    department an unreadable file is from is read from its name, in `validate`.
+    """
     found = discover(config.reporting.inbox)
     intake = Intake(ignored=list(found.ignored))
-    for path in found.wrong_format:
-        intake.unreadable.append(
-            Unreadable(path, file_sha256(path), "not-xlsx", {"what": f"{path.suffix} file"})
-        )
+    for path in found.wrong_format:  # never opened: the name's ending says what to do
+        intake.unreadable.append(Unreadable(path, file_sha256(path), wrong_format_code(path)))
     before = {path: _signature(path) for path in found.workbooks}
     total, done = len(found.workbooks), 0
 
@@ -182,6 +197,7 @@ def _check(
     target = output_dir(config, period, out)
     # leftovers of a killed run's temp files
     clean_stale_temps(target, target / "feedback", target / "data", config.reporting.archive)
+    clean_stale_temps(target / DEPARTMENTS_FOLDER, target / PACKS_FOLDER)
     feedback = []
     by_file: dict[str, list] = {}
     for prob in validated.problems:
@@ -235,6 +251,9 @@ class ReportOutputs:
     pdf: Path | None = None
     html: Path | None = None
     pages: int = 0
+    annex: Path | None = None  # the analyst annex (not written with --pack)
+    onepagers: tuple[Path, ...] = ()  # departments/<DEPT>-<period>.pdf, one page each
+    pack: str = ""  # the [[packs]] name when only that pack was built: pdf is its file
 
 
 def score_inbox(
@@ -290,13 +309,27 @@ def build_report(
     period: str | None = None,
     out: Path | None = None,
     on_step: StepCallback = _quiet,
+    pack: str | None = None,
 ) -> ReportOutputs:
-    """The whole flow: the board pack (PDF + HTML), the data book and validation results."""
+    """The whole flow: the board pack (PDF + HTML), the analyst annex, a one-page PDF per
+    department, the data book and validation results. With `pack` (a [[packs]] name), that
+    pack's PDF instead of the board pack, annex and one-pagers."""
+    chosen = None if pack is None else config.pack(pack)
+    if pack is not None and chosen is None:
+        known = ", ".join(p.name for p in config.packs) or "none are configured"
+        raise ConfigError(f"{config.path.name}: no [[packs]] named {pack!r} (packs: {known})")
     with _one_run_at_a_time(config):
         result = _score_inbox(config, period, out, on_step)
         validated = result.checked.validated
-        on_step("Rendering the board pack", 0, 1)
         target = output_dir(config, validated.period, out)
+        if chosen is not None:
+            on_step(f"Rendering the {chosen.name} pack", 0, 1)
+            paths = write_named_pack(result.scored, validated, config, chosen, target)
+            result.pdf, result.pages, result.pack = paths.pdf, paths.pages, chosen.name
+            return result
+        on_step("Rendering the board pack", 0, 1)
         paths = write_pack(result.scored, validated, config, target)
+        companions = write_companions(result.scored, validated, config, target, on_step)
     result.pdf, result.html, result.pages = paths.pdf, paths.html, paths.pages
+    result.annex, result.onepagers = companions.annex, companions.onepagers
     return result

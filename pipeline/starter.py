@@ -165,6 +165,22 @@ parent = "CORP"
 
 # The PDF pack's page size and the templates' print setup: "A4" or "Letter". Default "A4".
 # page_size = "A4"
+
+# Packs for other audiences, built with `scorecard report --pack NAME`: one part of the
+# organisation, or some sections only, with the board pack's scores. None by default; to
+# add one, remove the "# " before [[packs]] and its keys, then edit them.
+#   name      required: lowercase letters, digits and -; the file is
+#             reports/<period>/packs/<name>-<period>.pdf.
+#   title     required: the pack's title on its cover and page headers.
+#   root      the department it covers, with every unit under it. Default: all.
+#   sections  which of "summary", "overview", "strategy", "perspectives", "departments"
+#             and "appendix" it holds. Default: all six.
+#
+# [[packs]]
+# name = "operations"
+# title = "Operations pack"
+# root = "OPS"
+# sections = ["summary", "departments"]
 """)
 
 # TOML basic-string escapes; any other control character is written as \\uXXXX.

@@ -122,6 +122,7 @@ def test_report_command_builds_every_output_for_the_demo(tmp_path):
     assert result.exit_code == 0, result.output
     out = copy / "reports" / "2026-10"
     assert sorted(p.name for p in out.iterdir() if p.is_file()) == [
+        "analyst-annex-2026-10.pdf",
         "board-pack-2026-10.html",
         "board-pack-2026-10.pdf",
         "scorecard-2026-10.xlsx",

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from pypdf import PdfReader
 
 from pipeline.cli import main
 from pipeline.config import load_config
@@ -74,6 +75,11 @@ def _json(root: Path, period: str) -> dict:
 def _pack_text(root: Path, period: str) -> str:
     html = (root / "reports" / period / f"board-pack-{period}.html").read_text()
     return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html)))
+
+
+def _annex_text(root: Path, period: str) -> str:
+    reader = PdfReader(root / "reports" / period / f"analyst-annex-{period}.pdf")
+    return re.sub(r"\s+", " ", " ".join(page.extract_text() for page in reader.pages))
 
 
 def _states(data: dict) -> dict[str, str]:
@@ -140,9 +146,14 @@ def test_november_a_bad_month_removes_no_good_department(shared: Path) -> None:
     assert not any("unknown-objective" in c for c in codes.values())  # CORP's map: October's
 
     pack = _pack_text(shared, period)
-    assert "Received and accepted 6 of 10 Missing 2 Rejected 2 Stale (earlier data shown) 4" in pack
+    assert (
+        "Received and accepted 6 of 10 Missing 2 Rejected 2 Earlier month's figures shown 4" in pack
+    )
     assert "Missing (no workbook) 2 Group strategy office, Engineering" in pack
-    assert "Rejected (errors) 2 People (PPL-2026-11.xlsx), IT (IT-2026-11.xlsx)" in pack
+    assert "Rejected (errors) 2 People, IT" in pack  # which files: the analyst annex
+    assert "PPL-2026-11.xlsx" not in pack and "IT-2026-11.xlsx" not in pack
+    annex = _annex_text(shared, period)
+    assert "Rejected (errors) 2 People (PPL-2026-11.xlsx), IT (IT-2026-11.xlsx)" in annex
     assert "IT : rejected, 1 error; first: 2026-11 is '42' in a percentage: probably meant" in pack
     for dept in ("Group strategy office", "Engineering", "People", "IT"):
         assert f"{dept}: October 2026" in pack  # shown stale, never silently dropped

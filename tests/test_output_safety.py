@@ -397,16 +397,24 @@ def test_the_pack_builds_views_only_for_the_problems_it_shows(tmp_path, monkeypa
 
 
 def test_the_pdf_appendix_summarises_the_rest_by_code(tmp_path):
-    """The rendered pack says how many more there are, and stays short."""
+    """The analyst annex says how many more there are, and stays short; the board pack
+    gives the count and names the annex."""
+    from pypdf import PdfReader
+
+    from pipeline.render.editions import write_annex
     from tests.test_pack import flat, render_pack
 
     v, config = _org_with_problems(tmp_path, 1_000)
-    out = render_pack(score(v, config), v, config, tmp_path / "out")
-    assert flat("Errors (1,001)") in flat(out.text)
-    assert flat("and 800 more not-a-number, the first in KPIs!H202") in flat(out.text)
-    assert flat("KPIs!H201:") in flat(out.text)  # the 200th problem
-    assert flat("KPIs!H202:") not in flat(out.text)  # and none after it
-    assert flat("and 996 more: see Appendix A.") in flat(out.text)
+    scored = score(v, config)
+    out = render_pack(scored, v, config, tmp_path / "out")
+    annex = write_annex(pack_context(scored, v, config), config, tmp_path / "annex")
+    text = flat("".join(page.extract_text() for page in PdfReader(annex.pdf).pages))
+    assert flat("Errors (1,001)") in text
+    assert flat("and 800 more not-a-number, the first in KPIs!H202") in text
+    assert flat("KPIs!H201:") in text  # the 200th problem
+    assert flat("KPIs!H202:") not in text  # and none after it
+    assert flat("Rejected: the workbook has 1,001 errors") in flat(out.text)
+    assert flat("The analyst annex (analyst-annex-2026-11.pdf) lists each") in flat(out.text)
 
 
 def test_the_console_lists_the_first_problems_and_counts_the_rest(tmp_path):

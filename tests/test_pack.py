@@ -15,6 +15,7 @@ from pypdf import PdfReader
 from pipeline.config import Branding, Config
 from pipeline.problems import ERROR, Problem
 from pipeline.render import pack
+from pipeline.render.editions import write_annex
 from pipeline.render.format import fmt_score, fmt_value, fmt_variance
 from pipeline.render.pack import AssetFetcher, write_pack
 from pipeline.render.views import pack_context
@@ -378,13 +379,18 @@ def test_pdf_has_metadata_from_the_inputs_and_no_embedded_files(seed_pack):
     assert "/EmbeddedFiles" not in str(out.reader.trailer["/Root"].get("/Names", {}))
 
 
-def test_missing_and_rejected_departments_say_so(seed_pack):
-    """FIN: no submission received; OPS: rejected, with file, cell and message."""
+def test_missing_and_rejected_departments_say_so(seed_pack, org, tmp_path):
+    """FIN: no submission received; OPS: rejected, in plain words; its file, cell and
+    message are in the analyst annex, not in the board pack."""
     text = flat(seed_pack.text)
     assert flat("No submission received for November 2026") in text
-    assert flat("Rejected: OPS-2026-11.xlsx has 1 error") in text
-    assert flat("KPIs!H7: 'lots' is not a number.") in text
+    assert flat("Rejected: the workbook has 1 error and no earlier accepted submission") in text
     assert flat("Dept OPS: rejected, 1 error") in text
+    assert "OPS-2026-11.xlsx" not in text
+    annex = write_annex(pack_context(*org), org[2], tmp_path)
+    annex_text = flat("".join(page.extract_text() for page in PdfReader(annex.pdf).pages))
+    assert flat("Dept OPS (OPS-2026-11.xlsx)") in annex_text
+    assert flat("KPIs!H7: 'lots' is not a number.") in annex_text
 
 
 def test_frameworks_are_named_and_empty_sections_left_out(seed_pack):
@@ -482,8 +488,8 @@ def test_workbook_text_is_literal_text_and_never_fetched(render):
     assert tags.count("style") == 1
     assert not {"img", "link", "script", "iframe", "object"} & set(tags)
     assert all(a["href"].startswith("#") for t, a in parser.tags if t == "a")
-    for _, attrs in parser.tags:
-        assert not any("passwd" in (value or "") for value in attrs.values())
+    for _, attrs in parser.tags:  # a chart's aria-label is its text alternative: escaped text
+        assert not any("passwd" in (v or "") for k, v in attrs.items() if k != "aria-label")
 
 
 def test_fetcher_serves_only_the_logo(tmp_path):

@@ -3,7 +3,8 @@
 `render_html` fills the Jinja templates from the view model (`pipeline.render.views`);
 `write_pack` lays the HTML out with WeasyPrint and writes both files atomically.
 
-Safety: workbook text reaches the HTML only as autoescaped text nodes. Colours, CSS classes,
+Safety: workbook text reaches the HTML only as autoescaped text nodes (and, escaped, as a
+chart's `aria-label`, its text alternative). Colours, CSS classes,
 anchors and URLs are chosen by the view model from fixed tables (keyed by status, from
 `pipeline.vocabulary.STATUS_STYLES`) or built from positions, never from input text.
 WeasyPrint fetches through `AssetFetcher`, which serves the configured logo and refuses
@@ -13,6 +14,7 @@ anything else.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import mimetypes
 import os
@@ -28,6 +30,7 @@ from markupsafe import Markup
 
 from pipeline.atomic import replacing, write_text
 from pipeline.config import Config
+from pipeline.render.audience import Audience, board
 from pipeline.render.views import PackView, pack_context
 from pipeline.score import Scored
 from pipeline.validate import Validated
@@ -36,6 +39,11 @@ from pipeline.vocabulary import STATUS_STYLES
 TEMPLATES = Path(__file__).parent / "templates"
 ASSET_SCHEME = "scorecard-asset"
 LOGO_URL = f"{ASSET_SCHEME}:logo"
+# Tagged PDF/UA-1 (ISO 14289-1): a structure tree in reading order, /MarkInfo, /Lang from
+# <html lang>, the <title> shown as the window title and in the XMP metadata, and every
+# chart a Figure whose /Alt is its SVG <title>. No date or random ID is added: equal
+# inputs still give equal bytes.
+PDF_OPTIONS: dict[str, Any] = {"pdf_variant": "pdf/ua-1"}
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,7 @@ class PackPaths:
 # --- rendering -------------------------------------------------------------------------------
 
 
+@functools.cache  # one per process: templates compile once, however many documents
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
@@ -62,16 +71,43 @@ def _environment() -> jinja2.Environment:
 
 
 def render_html(
-    view: PackView, *, for_pdf: bool, logo_src: str = "", generated_from: str = ""
+    view: PackView,
+    *,
+    for_pdf: bool,
+    logo_src: str = "",
+    generated_from: str = "",
+    audience: Audience | None = None,
+    template: str = "pack.html.j2",
+    **extra: Any,
 ) -> str:
-    """The pack as one HTML document (for WeasyPrint, or the standalone HTML twin)."""
+    """The pack as one HTML document (for WeasyPrint, or the standalone HTML twin).
+
+    `audience` says who it is for (`pipeline.render.audience`; default the board),
+    `template` which document (the annex, a one-pager); `extra` are its own names."""
     env = _environment()
-    context = {f.name: getattr(view, f.name) for f in fields(view)}  # shallow: views stay typed
-    context["generated_from"] = generated_from
+    context = _context(view, generated_from, audience, extra)
     css = env.get_template("pack.css.j2").render(**context, status_styles=_status_styles())
-    return env.get_template("pack.html.j2").render(
+    return env.get_template(template).render(
         **context, css=Markup(css), for_pdf=for_pdf, logo_src=logo_src
     )
+
+
+def render_css(
+    view: PackView, audience: Audience | None = None, template: str = "pack.css.j2"
+) -> str:
+    """A stylesheet of the pack's templates (`pack.css.j2`, `onepager.css.j2`) on its own."""
+    context = _context(view, "", audience, {})
+    return _environment().get_template(template).render(**context, status_styles=_status_styles())
+
+
+def _context(
+    view: PackView, generated_from: str, audience: Audience | None, extra: dict[str, Any]
+) -> dict[str, Any]:
+    context = {f.name: getattr(view, f.name) for f in fields(view)}  # shallow: views stay typed
+    context["generated_from"] = generated_from
+    context["audience"] = audience or board(view)
+    context.update(extra)
+    return context
 
 
 def _status_styles() -> dict[str, Any]:
@@ -162,9 +198,69 @@ def write_pack(
     html_path = out_dir / f"board-pack-{period}.html"
     created = datetime.fromisoformat(view.created.replace("Z", "+00:00"))
     with replacing(pdf_path) as temp, _source_date_epoch(int(created.timestamp())):
-        document.write_pdf(temp, pdf_identifier=digest.hexdigest()[:32].encode("ascii"))
+        document.write_pdf(
+            temp, pdf_identifier=digest.hexdigest()[:32].encode("ascii"), **PDF_OPTIONS
+        )
     write_text(html_path, html_twin)
     return PackPaths(pdf=pdf_path, html=html_path, pages=pages)
+
+
+def write_view(
+    view: PackView,
+    config: Config,
+    pdf_path: Path,
+    audience: Audience,
+    template: str = "pack.html.j2",
+    **extra: Any,
+) -> PackPaths:
+    """Write a PDF of `view` (often a filtered one: `audience.subtree`) for `audience`,
+    without an HTML twin (`html` is the PDF's own path). Atomic; equal inputs, equal bytes."""
+    logo = config.branding.logo
+    html = render_html(
+        view,
+        for_pdf=True,
+        logo_src=LOGO_URL if logo else "",
+        audience=audience,
+        template=template,
+        **extra,
+    )
+    pages = write_document(lay_out(html, logo), html, pdf_path, view.created, logo)
+    return PackPaths(pdf=pdf_path, html=pdf_path, pages=pages)
+
+
+def lay_out(html: str, logo: Path | None, stylesheets: list[Any] | None = None) -> Any:
+    """WeasyPrint's paginated document for `html`; it fetches the logo and nothing else.
+
+    `stylesheets`: `weasyprint.CSS` parsed once for many documents (see `stylesheet`)."""
+    import weasyprint
+
+    fetcher = AssetFetcher(logo)
+    return weasyprint.HTML(string=html, base_url=None, url_fetcher=fetcher.weasyprint).render(
+        stylesheets=stylesheets
+    )
+
+
+def stylesheet(css: str) -> Any:
+    """`css` parsed once, for `lay_out`; it may fetch nothing (no url() is allowed)."""
+    import weasyprint
+
+    return weasyprint.CSS(string=css, url_fetcher=AssetFetcher(None).weasyprint)
+
+
+def write_document(
+    document: Any, html: str, pdf_path: Path, created: str, logo: Path | None
+) -> int:
+    """Write a laid-out `document` (from `lay_out(html, logo)`) to `pdf_path` atomically,
+    with the same identifier and dates for the same inputs; its number of pages."""
+    digest = hashlib.sha256(html.encode("utf-8"))
+    if logo is not None and logo.is_file():
+        digest.update(logo.read_bytes())
+    stamp = datetime.fromisoformat(created.replace("Z", "+00:00"))
+    with replacing(pdf_path) as temp, _source_date_epoch(int(stamp.timestamp())):
+        document.write_pdf(
+            temp, pdf_identifier=digest.hexdigest()[:32].encode("ascii"), **PDF_OPTIONS
+        )
+    return len(document.pages)
 
 
 @contextmanager

@@ -1,7 +1,8 @@
 """Scored and validated frames in, the pack's typed view model out (pure, no I/O).
 
 `pack_context` builds a `PackView`: display strings, numbers and inline SVG for the cover,
-executive summary, overview, strategy map and perspective pages, with the department pages
+executive summary, headline KPI charts, overview, strategy map and perspective pages, with
+the department pages
 (`views_department`) and the appendix (`views_appendix`). Templates read only these views;
 a mistyped field is an AttributeError here or a StrictUndefined error in the template.
 """
@@ -16,7 +17,7 @@ from typing import Any
 from markupsafe import Markup
 
 from pipeline.config import Config, Scoring
-from pipeline.contract import period_end
+from pipeline.contract import fiscal_year_months, period_end
 from pipeline.fallback import stale_departments
 from pipeline.formulas import DERIVE_AFTER_MONTHS, PACE, okr_grade
 from pipeline.render import charts
@@ -29,6 +30,7 @@ from pipeline.render.format import (
     fmt_number,
     fmt_score,
     fmt_text,
+    fmt_value,
     okr_thresholds,
     period_label,
     rollup_thresholds,
@@ -49,12 +51,20 @@ from pipeline.render.views_department import (
     department_view,
     kpi_view,
 )
+from pipeline.render.views_narrative import (
+    GlossaryRow,
+    NarrativeView,
+    corporate_narrative,
+    glossary,
+)
 from pipeline.score import Scored
 from pipeline.validate import Validated
 from pipeline.vocabulary import (
     ORG,
     STATUS_STYLES,
+    Aggregation,
     DepartmentTree,
+    Direction,
     Status,
     as_status,
     is_blank,
@@ -63,11 +73,29 @@ from pipeline.vocabulary import (
 ATTENTION_SHOWN = 8  # the executive summary lists this many red KPIs, then "and N more"
 TITLE = "Board scorecard pack"
 RED_KPI_KINDS = ("red-kpi", "derive-an-okr")
-SIGNALS = {
-    "driver-red-effect-green": "Green objective with a Red driver",
-    "okr-aligned-to-nothing": "OKR objective aligned to no BSC objective or KPI",
-    "perspective-without-okr": "Perspective with no OKR this quarter",
+SIGNALS = {  # (one, several), in the board's words
+    "driver-red-effect-green": (
+        "Objective rated Green although an objective driving it is Red",
+        "Objectives rated Green although an objective driving them is Red",
+    ),
+    "okr-aligned-to-nothing": (
+        "OKR not linked to any scorecard objective or KPI",
+        "OKRs not linked to any scorecard objective or KPI",
+    ),
+    "perspective-without-okr": (
+        "Perspective with no OKR this quarter",
+        "Perspectives with no OKR this quarter",
+    ),
 }
+# The overview's short names for what a unit reports (scored.departments "framework").
+FRAMEWORK_WORDS = {
+    "BSC + OKR": "Scorecard and OKRs",
+    "BSC": "Scorecard only",
+    "OKR": "OKRs only",
+    "None": "Nothing submitted",
+}
+HEADLINE_CHARTS = 6  # the Headline KPIs page charts at most this many corporate KPIs
+_WEAKEST_FIRST = {Status.RED: 0, Status.AMBER: 1, Status.NO_DATA: 2, Status.GREEN: 3}
 
 
 # --- views -----------------------------------------------------------------------------------
@@ -152,6 +180,7 @@ class AttentionRow:
     score: str
     months: str
     okrs: str
+    okr_names: tuple[str, ...]  # the OKRs addressing a Red KPI, by name ("A CRM we trust")
     derive: bool
     detail: str
 
@@ -161,6 +190,7 @@ class Signal:
     label: str
     count: int
     ids: str
+    names: str  # "Services people can rely on (IT-O2)", for the board
 
 
 @dataclass(frozen=True)
@@ -201,6 +231,16 @@ class OverviewRow:
 
 
 @dataclass(frozen=True)
+class GlanceRow:
+    """One line of the overview's "Status at a glance": how many items have each status."""
+
+    label: str  # "KPIs"
+    counts: tuple[StatusCount, ...]  # every status, Green first, zeros included
+    total: int
+    widths: tuple[str, ...]  # each status's share of the bar, "42.5" (percent, from numbers)
+
+
+@dataclass(frozen=True)
 class StrategyRow:
     id: str
     name: str
@@ -222,6 +262,19 @@ class StrategyView:
     objectives: tuple[StrategyRow, ...]
     top_lane: str  # the configured perspectives' top and bottom lanes, for the lead-in
     bottom_lane: str
+
+
+@dataclass(frozen=True)
+class HeadlineChart:
+    """One corporate KPI's fiscal year on the Headline KPIs page, month by month."""
+
+    kpi: KpiView  # name, status, score, year-to-date actual and target as elsewhere
+    svg: Markup  # charts.kpi_chart, with its text alternative
+    actual_label: str  # what kpi.actual is: "Year to date", "Average so far", "Latest"
+    reading: str  # how to read it: "Columns: each month's figure, against the target ..."
+    department: str
+    department_id: str
+    total: int  # the corporate unit's KPIs in all (at most HEADLINE_CHARTS are charted)
 
 
 @dataclass(frozen=True)
@@ -261,16 +314,20 @@ class PackView:
     logo: bool
     org: OrgView
     perspectives: tuple[PerspectiveTile, ...]
+    headline: tuple[HeadlineChart, ...]  # empty: no corporate unit, or it has no KPIs
     okr: OkrSummary
     attention: AttentionView
     submissions: SubmissionsView
     overview: tuple[OverviewRow, ...]
+    glance: tuple[GlanceRow, ...]
     strategy: StrategyView
     perspective_pages: tuple[PerspectivePage, ...]
     departments: tuple[DepartmentView, ...]
     appendix: AppendixView
     legend: tuple[StatusView, ...]
     method: MethodView
+    letter: NarrativeView  # the corporate unit's Narrative: letter, decisions, risks, outlook
+    glossary: tuple[GlossaryRow, ...]  # every KPI with its definition
     pace: float
     derive_after: int
 
@@ -340,16 +397,21 @@ def pack_context(scored: Scored, validated: Validated, config: Config) -> PackVi
                 org_row.get("trend"), org_row.get("prev_score"), org_row.get("score"), scale
             ),
             gauge=charts.tile(
-                org_row.get("score"), as_status(org_row.get("status", Status.NO_DATA)), size=64
+                org_row.get("score"),
+                as_status(org_row.get("status", Status.NO_DATA)),
+                size=64,
+                text=fmt_score(org_row.get("score"), scale),
             ),
             departments_scored=int(org_row.get("departments_scored") or 0),
             coverage=fmt_text(org_row.get("coverage")),
         ),
         perspectives=tuple(perspectives),
+        headline=_headline(scored, validated, config),
         okr=_okr_summary(scored, config),
         attention=_attention(scored, names, config.scoring),
         submissions=submissions,
         overview=tuple(_overview(scored, [d for d, _, _ in departments], config.scoring, lanes)),
+        glance=_glance(scored),
         strategy=_strategy(scored, accent, scale, lanes),
         perspective_pages=tuple(
             _perspective_pages(scored, names, perspectives, month_index, scale)
@@ -358,8 +420,138 @@ def pack_context(scored: Scored, validated: Validated, config: Config) -> PackVi
         appendix=appendix_view(scored, validated, names, stale, config.scoring),
         legend=tuple(status_view(s) for s in Status),
         method=_method(scored, config),
+        letter=corporate_narrative(validated, config),
+        glossary=glossary(validated.kpis, names),
         pace=PACE,
         derive_after=DERIVE_AFTER_MONTHS,
+    )
+
+
+def _headline(scored: Scored, validated: Validated, config: Config) -> tuple[HeadlineChart, ...]:
+    """Charts of the corporate unit's KPIs (config: `corporate = true`), at most
+    HEADLINE_CHARTS: the first pick of each perspective, then the next picks, shown in
+    perspective order. A pick is the heaviest KPI (its weight), and on equal weight the
+    weakest (Red, then Amber by score, then No data, then Green), then the first listed.
+
+    Each chart is monthly: a Sum KPI's target and red threshold are spread evenly over the
+    year (the YTD figures divided by the months elapsed, as the sparklines do).
+    """
+    corporate = next((d for d in config.departments if d.corporate), None)
+    kpis = scored.kpis
+    if corporate is None or not len(kpis):
+        return ()
+    rows = [k for k in records(kpis) if k["department_id"] == corporate.id]
+    if not rows:
+        return ()
+    period = scored.period
+    months = tuple(validated.months) or fiscal_year_months(
+        period, config.organisation.fiscal_year_start
+    )
+    if len(months) != 12:
+        months = fiscal_year_months(period, config.organisation.fiscal_year_start)
+    labels = [period_label(m) for m in months]
+    month_index = months.index(period) + 1 if period in months else None
+    lanes = list(config.perspective_names)
+
+    def weakness(i: int) -> tuple[float, int, float, int]:
+        k = rows[i]
+        score, weight = k["score"], k.get("weight")
+        return (
+            -(1.0 if is_blank(weight) else float(weight)),
+            _WEAKEST_FIRST[as_status(k["status"])],
+            0.0 if is_blank(score) else float(score),
+            i,
+        )
+
+    def lane(i: int) -> int:
+        p = rows[i]["perspective"]
+        return lanes.index(p) if p in lanes else len(lanes)
+
+    by_lane: dict[int, list[int]] = {}
+    for i in range(len(rows)):
+        by_lane.setdefault(lane(i), []).append(i)
+    firsts = sorted((min(ids, key=weakness) for ids in by_lane.values()), key=weakness)
+    chosen = firsts[:HEADLINE_CHARTS]
+    rest = sorted((i for i in range(len(rows)) if i not in chosen), key=weakness)
+    chosen += rest[: HEADLINE_CHARTS - len(chosen)]
+    chosen.sort(key=lambda i: (lane(i), i))
+    return tuple(
+        _headline_chart(rows[i], labels, month_index, corporate.name, len(rows)) for i in chosen
+    )
+
+
+def _headline_chart(
+    k: Mapping[str, Any],
+    months: Sequence[str],
+    month_index: int | None,
+    department: str,
+    total: int,
+) -> HeadlineChart:
+    view = kpi_view(k, month_index, spark=False)
+    unit = fmt_text(k["unit"])
+    summed = k["aggregation"] == Aggregation.SUM
+    elapsed = month_index or 12
+
+    def monthly(x: Any) -> float:
+        """A YTD target or threshold as a monthly figure (Sum KPIs), or as it is."""
+        if is_blank(x):
+            return math.nan
+        return float(x) / elapsed if summed else float(x)
+
+    def words(x: float) -> str:
+        return fmt_value(x, unit) + (" a month" if summed else "")
+
+    if k["direction"] == Direction.RANGE:
+        target: Any = (monthly(k["target_ytd"]), monthly(k["target_max_ytd"]))
+        red: Any = (monthly(k["red_low"]), monthly(k["red_high"]))
+        target_words = f"{fmt_value(target[0], unit)} to {words(target[1])}"
+        red_words = f"{words(red[0])} or below, or {words(red[1])} or above"
+    else:
+        target, red = monthly(k["target_ytd"]), monthly(k["red"])
+        sign = "at most" if k["direction"] == Direction.LOWER else "at least"
+        target_words, red_words = f"{sign} {words(target)}", words(red)
+    status = as_status(k["status"])
+    label = charts.describe_series(
+        view.name,
+        list(k["series"]),
+        unit,
+        months=months,
+        target="" if BLANK in target_words else target_words,
+        red="" if BLANK in red_words else red_words,
+        status=f"{status}, score {view.score}" if view.score != BLANK else str(status),
+    )
+    svg = charts.kpi_chart(
+        list(k["series"]),
+        months=months,
+        label=label,
+        unit=unit,
+        target=target,
+        red=red,
+        current=month_index - 1 if month_index else None,
+        status=status,
+        columns=summed,
+    )
+    actual_label = "Latest"
+    if summed:
+        actual_label = "Year to date"
+        reading = (
+            f"Columns: each month's figure, against the target spread evenly "
+            f"({fmt_value(k['target'], unit)} for the year ÷ 12). The score compares the "
+            f"year-to-date total."
+        )
+    elif k["aggregation"] == Aggregation.AVERAGE:
+        actual_label = "Average so far"
+        reading = "Line: each month's figure. The score compares the year-to-date average."
+    else:
+        reading = "Line: the figure at each month end. The score compares the latest month."
+    return HeadlineChart(
+        kpi=view,
+        svg=svg,
+        actual_label=actual_label,
+        reading=reading,
+        department=department,
+        department_id=fmt_text(k["department_id"]),
+        total=total,
     )
 
 
@@ -430,7 +622,7 @@ def _perspective_tiles(
                 score=fmt_score(r.get("score"), scale),
                 status=status_view(status),
                 trend=trend_view(r.get("trend", ""), r.get("prev_score"), r.get("score"), scale),
-                gauge=charts.tile(r.get("score"), status),
+                gauge=charts.tile(r.get("score"), status, text=fmt_score(r.get("score"), scale)),
                 departments=int(r.get("objectives_scored", 0) or 0),
                 no_data=int(r.get("objectives_no_data", 0) or 0),
                 kpis=int(r.get("kpis", 0) or 0),
@@ -469,6 +661,10 @@ def _okr_summary(scored: Scored, config: Config) -> OkrSummary:
 
 
 def _attention(scored: Scored, names: Mapping[str, str], scoring: Scoring) -> AttentionView:
+    okr_names = {
+        fmt_text(o["okr_objective_id"]): fmt_text(o["okr_objective"])
+        for o in records(scored.okr_objectives)
+    }
     rows = []
     for a in records(scored.attention):
         red = a["kind"] in RED_KPI_KINDS
@@ -492,6 +688,7 @@ def _attention(scored: Scored, names: Mapping[str, str], scoring: Scoring) -> At
                 score=fmt_score(a["score"], scale),
                 months=f"{months} month{'s' if months != 1 else ''}" if red else "",
                 okrs=", ".join(a["related"]) if red and a["related"] else "",
+                okr_names=tuple(okr_names.get(o) or o for o in a["related"]) if red else (),
                 derive=a["kind"] == "derive-an-okr",
                 detail=fmt_text(a["detail"]),
             )
@@ -499,15 +696,17 @@ def _attention(scored: Scored, names: Mapping[str, str], scoring: Scoring) -> At
     red_rows = [r for r in rows if r.red_kpi]
     other = [r for r in rows if not r.red_kpi]
     signals = []
-    for kind, label in SIGNALS.items():
+    for kind, (one, several) in SIGNALS.items():
         found = [r for r in other if r.kind == kind]
         if found:
-            plural = "s" if len(found) != 1 else ""
             signals.append(
                 Signal(
-                    label=label + plural if kind != "perspective-without-okr" else label,
+                    label=one if len(found) == 1 else several,
                     count=len(found),
                     ids=", ".join(r.id for r in found),
+                    names="; ".join(
+                        f"{r.name} ({r.id})" if r.name and r.name != r.id else r.id for r in found
+                    ),
                 )
             )
     return AttentionView(
@@ -555,12 +754,43 @@ def _overview(
                 )
                 if o is not None
                 else None,
-                framework=d["framework"],
+                framework=FRAMEWORK_WORDS.get(d["framework"], d["framework"]),
                 submitted=bool(d["submitted"]),
                 stale=bool(d["stale"]),
             )
         )
     return rows
+
+
+def _glance(scored: Scored) -> tuple[GlanceRow, ...]:
+    """Status counts for departments, objectives, KPIs and this quarter's OKR objectives
+    (rows with nothing in them are left out)."""
+    okrs = scored.okr_objectives
+    current = okrs[okrs["current_quarter"].astype(bool)] if len(okrs) else okrs
+    found = (
+        ("Departments", list(scored.departments["status"]) if len(scored.departments) else []),
+        (
+            "Scorecard objectives",
+            list(scored.objectives["status"]) if len(scored.objectives) else [],
+        ),
+        ("KPIs", list(scored.kpis["status"]) if len(scored.kpis) else []),
+        (f"OKR objectives, {scored.quarter}", list(current["grade"]) if len(current) else []),
+    )
+    rows = []
+    for label, statuses in found:
+        if not statuses:
+            continue
+        words = [as_status(s) for s in statuses]
+        counts = tuple(StatusCount(status=status_view(s), n=words.count(s)) for s in Status)
+        rows.append(
+            GlanceRow(
+                label=label,
+                counts=counts,
+                total=len(words),
+                widths=tuple(fmt_number(c.n * 100 / len(words), 2, strip=True) for c in counts),
+            )
+        )
+    return tuple(rows)
 
 
 def _strategy(

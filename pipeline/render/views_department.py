@@ -38,6 +38,7 @@ from pipeline.render.format import (
     unit_kind,
 )
 from pipeline.render.views_appendix import RejectedView, records
+from pipeline.render.views_narrative import NarrativeView, narrative_view
 from pipeline.score import Scored
 from pipeline.validate import Validated
 from pipeline.vocabulary import (
@@ -220,6 +221,9 @@ class DepartmentView:
     approved_by: str
     submitted_on: str
     file: str
+    # the department's Narrative (its Headline rows head the page); empty for a stale unit:
+    # last month's words are not shown as this month's
+    narrative: NarrativeView = NarrativeView()
 
 
 # --- builders --------------------------------------------------------------------------------
@@ -304,6 +308,8 @@ def kpi_view(k: Mapping[str, Any], month_index: int | None, spark: bool = True) 
             spark_target,
             width=84,
             status=status,
+            unit=unit,
+            name=fmt_text(k["kpi"]) or fmt_text(k["kpi_id"]),
             current=month_index - 1 if month_index else None,
         )
         if spark
@@ -407,6 +413,7 @@ def department_view(
     )
     framework = d["framework"]
     return DepartmentView(
+        narrative=narrative_view(validated, dept),
         id=dept,
         first=position == 1,
         anchor=f"dept-{position}",
@@ -418,7 +425,7 @@ def department_view(
         own_score=fmt_score(d["own_score"], scale),
         status=status_view(d["status"]),
         trend=trend_view(d["trend"], d["prev_score"], d["score"], scale),
-        gauge=charts.tile(d["score"], as_status(d["status"])),
+        gauge=charts.tile(d["score"], as_status(d["status"]), text=fmt_score(d["score"], scale)),
         framework=FRAMEWORKS.get(framework, fmt_text(framework)),
         framework_code=fmt_text(framework),
         runs_bsc=framework in ("BSC", "BSC + OKR"),

@@ -1,0 +1,411 @@
+"""The board pack's companions: the analyst annex, one page per department, and the packs
+for other audiences (`[[packs]]`).
+
+- `write_companions` (what `scorecard report` writes beside the board pack):
+  `analyst-annex-<period>.pdf`, the files, cells, hashes and advice the board pack leaves
+  out, and `departments/<DEPT>-<period>.pdf`, each department's board-pack section on
+  exactly one page.
+- `write_named_pack` (`scorecard report --pack NAME`): `packs/<name>-<period>.pdf`, the
+  board pack cut to one subtree and some sections (`pipeline.render.audience.subtree`).
+
+A one-pager is its department's section of the pack (the same `DepartmentView`, so the
+same figures) laid out as its own small document, in the tightest setting first (smaller
+type, no second lines under cells: onepager.css.j2's fit-2). With room to spare it is laid
+out again in larger type; if it runs over a page, its least-needed rows are left out
+(Green KPIs first, Red last: `audience.drop_order`) and counted in an "And N more" line.
+How many rows go is measured, not guessed: the laid-out rows' heights (WeasyPrint's page
+boxes) against the overflow, then any that the room left would hold come back. A short
+department takes one or two layouts, a long one two or three; departments are laid out in
+forked children side by side. Every file is checked to have exactly one page.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+import math
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from multiprocessing import get_all_start_methods, get_context
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any
+
+from pipeline.config import Config, Pack
+from pipeline.render import audience
+from pipeline.render.audience import Row, annex_name, drop_order, fit_department, subtree
+from pipeline.render.pack import (
+    LOGO_URL,
+    PackPaths,
+    lay_out,
+    render_css,
+    render_html,
+    stylesheet,
+    write_document,
+    write_view,
+)
+from pipeline.render.views import PackView, pack_context
+from pipeline.render.views_department import DepartmentView
+from pipeline.score import Scored
+from pipeline.validate import Validated
+
+ANNEX_TEMPLATE = "annex.html.j2"
+ONEPAGER_TEMPLATE = "onepager.html.j2"
+DEPARTMENTS_FOLDER = "departments"
+PACKS_FOLDER = "packs"
+END = "onepager-end"  # the element after a one-pager's last line (onepager.html.j2)
+_NOTE_PX = 28.0  # room for the "And N more ..." line, in CSS px (two lines of 7pt)
+_SLACK_PX = 6.0
+_MAX_WORKERS = 4  # one-pagers laid out at once (never more than the cores)
+_HEADING_PX = 16.0  # an objective's or a perspective's heading row, tightest setting
+_TABLE_PX = 40.0  # the initiatives' heading and table header
+# How long a one-pager is in each setting (fit-0, fit-1, fit-2 of onepager.css.j2) against
+# the first, measured on the demo's departments (0.77-0.84, 0.57-0.65): it says which larger
+# setting is worth a try; the page count decides. _FULL: the share of a page it may fill.
+SHRINK = (1.0, 0.81, 0.61)
+_FULL = 0.95
+
+StepCallback = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class Companions:
+    annex: Path
+    onepagers: tuple[Path, ...]
+
+
+def write_companions(
+    scored: Scored,
+    validated: Validated,
+    config: Config,
+    out_dir: Path,
+    on_step: StepCallback | None = None,
+    generated_from: str = "",
+) -> Companions:
+    """The analyst annex and every department's one-pager, into `out_dir`."""
+    view = pack_context(scored, validated, config)
+    annex = write_annex(view, config, out_dir, generated_from)
+    pages = write_onepagers(view, config, out_dir / DEPARTMENTS_FOLDER, on_step)
+    return Companions(annex.pdf, tuple(p.pdf for p in pages))
+
+
+def write_annex(
+    view: PackView, config: Config, out_dir: Path, generated_from: str = ""
+) -> PackPaths:
+    """analyst-annex-<period>.pdf: what the board pack's Appendix A sums up, in full."""
+    return write_view(
+        view,
+        config,
+        Path(out_dir) / annex_name(view.period),
+        audience.annex(view),
+        ANNEX_TEMPLATE,
+        generated_from=generated_from,
+    )
+
+
+def write_named_pack(
+    scored: Scored, validated: Validated, config: Config, pack: Pack, out_dir: Path
+) -> PackPaths:
+    """packs/<name>-<period>.pdf: the pack for `pack`'s audience, scores as in the board pack."""
+    if pack.root is not None:
+        scored, validated, config = subtree(scored, validated, config, pack.root)
+    view = dataclasses.replace(pack_context(scored, validated, config), title=pack.title)
+    path = Path(out_dir) / PACKS_FOLDER / f"{pack.name}-{view.period}.pdf"
+    return write_view(view, config, path, audience.for_pack(view, pack))
+
+
+def write_onepagers(
+    view: PackView,
+    config: Config,
+    folder: Path,
+    on_step: StepCallback | None = None,
+    workers: int | None = None,
+) -> list[PackPaths]:
+    """<DEPT>-<period>.pdf in `folder` for every department of `view`, one page each.
+
+    Departments are laid out side by side in forked children, one per core (at most
+    `workers`, default 4); a child that fails leaves its department to this process, so
+    any error is raised here, with its traceback. The files are the same either way."""
+    css = onepager_css(view)
+    sheet = stylesheet(css)  # parsed once for every department and every try
+    jobs = [(d, Path(folder) / f"{d.id}-{view.period}.pdf") for d in view.departments]
+    done: dict[int, int] = {}
+
+    def progress(index: int) -> None:
+        if on_step is not None:
+            on_step(f"One page for {view.departments[index].name}", len(done), len(jobs))
+
+    limit = max(1, min(workers or _MAX_WORKERS, os.cpu_count() or 1, len(jobs)))
+    if limit > 1 and "fork" in get_all_start_methods():
+        _in_children(view, config, jobs, (css, sheet), limit, done, progress)
+    written = []
+    for i, (d, path) in enumerate(jobs):
+        if i not in done:  # not forked, or its child failed: here
+            done[i] = write_onepager(view, d, config, path, (css, sheet)).pages
+            progress(i)
+        written.append(PackPaths(pdf=path, html=path, pages=done[i]))
+    return written
+
+
+def _in_children(
+    view: PackView,
+    config: Config,
+    jobs: Sequence[tuple[DepartmentView, Path]],
+    css: tuple[str, Any],
+    limit: int,
+    done: dict[int, int],
+    progress: Callable[[int], None],
+) -> None:
+    """Write one-pagers in forked children, `limit` at a time; `done` gets the page count
+    of each that a child wrote."""
+    context = get_context("fork")
+    queue = list(enumerate(jobs))
+    running: dict[Connection, tuple[int, Any]] = {}
+    gc.collect()  # the board pack's layout is garbage by now: not for the children to copy
+    gc.freeze()  # nor for their collector to walk: what they inherit stays put
+    try:
+        while queue or running:
+            while queue and len(running) < limit:
+                index, (d, path) = queue.pop(0)
+                receive, send = context.Pipe(duplex=False)
+                child = context.Process(
+                    target=_onepager_child, args=(view, d, config, path, css, send), daemon=True
+                )
+                child.start()
+                send.close()
+                running[receive] = (index, child)
+            for ready in wait([*running]):
+                index, child = running.pop(ready)
+                try:
+                    pages = ready.recv()
+                except (EOFError, OSError):
+                    pages = None  # the child died: its department is written here
+                ready.close()
+                child.join()
+                if isinstance(pages, int):
+                    done[index] = pages
+                    progress(index)
+    finally:
+        gc.unfreeze()
+
+
+def _onepager_child(
+    view: PackView,
+    d: DepartmentView,
+    config: Config,
+    path: Path,
+    css: tuple[str, Any],
+    send: Connection,
+) -> None:
+    """In the child: write one one-pager, send its page count, leave without teardown."""
+    try:
+        send.send(write_onepager(view, d, config, path, css).pages)
+    except BaseException:  # noqa: BLE001 - the parent writes it again and raises
+        os._exit(70)
+    os._exit(0)
+
+
+def onepager_css(view: PackView) -> str:
+    """The one-pagers' stylesheet: the pack's, then onepager.css.j2."""
+    return render_css(view) + "\n" + render_css(view, template="onepager.css.j2")
+
+
+def write_onepager(
+    view: PackView,
+    d: DepartmentView,
+    config: Config,
+    path: Path,
+    css: tuple[str, Any] | None = None,
+) -> PackPaths:
+    """`d`'s section of the pack on exactly one page (see the module docstring).
+
+    `css`: the stylesheet's text and its `pack.stylesheet`, when already made."""
+    logo = config.branding.logo
+    text, sheet = css or (onepager_css(view), None)
+    sheet = sheet or stylesheet(text)
+    d = dataclasses.replace(d, first=False)  # no "Department scorecards" bookmark
+    order = drop_order(d)
+
+    def attempt(fit: int, gone: int) -> tuple[str, Any]:
+        shown, line = fit_department(d, order[:gone])
+        html = render_html(
+            view,
+            for_pdf=True,
+            logo_src=LOGO_URL if logo else "",
+            audience=audience.onepager(view, fit, line),
+            template=ONEPAGER_TEMPLATE,
+            d=shown,
+            outside_css=True,
+        )
+        return html, lay_out(html, logo, [sheet])
+
+    fit, gone = len(SHRINK) - 1, 0  # the tightest first: most departments need it
+    html, document = attempt(fit, gone)
+    if len(document.pages) == 1:  # room to spare? larger type, where it would fit
+        _, page = _content_box(document.pages[0])
+        length = _used(document) / SHRINK[fit]
+        for larger in range(fit):
+            if length * SHRINK[larger] <= _FULL * page:
+                tried = attempt(larger, gone)
+                if len(tried[1].pages) == 1:
+                    fit, (html, document) = larger, tried
+                    break
+    heights: dict[Row, float] = {}  # each row's height as last laid out in this setting
+    while len(document.pages) > 1 and gone < len(order):
+        heights.update(_heights(document, d, order[:gone]))
+        gone = _leave_out(document, order, gone, heights)
+        html, document = attempt(fit, gone)
+    if gone and len(document.pages) == 1:  # rows left out that the room left would hold
+        back = _take_back(document, order, gone, heights)
+        if back < gone:
+            tried = attempt(fit, back)
+            if len(tried[1].pages) == 1:
+                html, document = tried
+    if len(document.pages) > 1:  # nothing left to leave out: what is not a row is too long
+        document = document.copy(document.pages[:1])
+    pages = write_document(document, text + html, path, view.created, logo)
+    return PackPaths(pdf=path, html=path, pages=pages)
+
+
+def _heights(document: Any, d: DepartmentView, left: Sequence[Row]) -> dict[Row, float]:
+    """The height of each row `document` shows ({} when its tables are not as expected)."""
+    gone = set(left)
+    shown = [r for r in audience.rows(d) if r not in gone]
+    heights: dict[Row, float] = {}
+    measured = _row_heights(document)
+    for kind in ("kpi", "kr", "initiative"):
+        of_kind = [r for r in shown if r.kind == kind]
+        found = measured.get(kind, [])
+        if len(of_kind) != len(found):
+            return {}
+        heights.update(zip(of_kind, found, strict=True))
+    return heights
+
+
+def _leave_out(document: Any, order: Sequence[Row], gone: int, heights: Mapping[Row, float]) -> int:
+    """How many of `order` to leave out so `document` fits one page: as many as it takes
+    for the rows (and the headings that go with them) to cover what lies beyond the first
+    page, less the room left at its foot (where a row kept in one piece did not fit)."""
+    first = document.pages[0]
+    top, page = _content_box(first)
+    bottom = _bottom(first)
+    room = max(0.0, top + page - bottom) if bottom else 0.0
+    need = _overflow(document) - room + (_NOTE_PX if gone == 0 else 0.0) + _SLACK_PX
+    if not heights:  # not measurable: a share of the rows left, as large as the overflow
+        share = need / (need + page)
+        return min(len(order), gone + max(1, math.ceil((len(order) - gone) * share)))
+    now = _height(order[gone:], heights)
+    for i in range(gone + 1, len(order) + 1):
+        if now - _height(order[i:], heights) >= need:
+            return i
+    return len(order)
+
+
+def _take_back(document: Any, order: Sequence[Row], gone: int, heights: Mapping[Row, float]) -> int:
+    """How few of `order` need leaving out after all: the last ones left out go back, with
+    the headings that come back with them, while they fit in the room `document` (one page)
+    has left."""
+    _, page = _content_box(document.pages[0])
+    room = page - _used(document) - _SLACK_PX
+    now = _height(order[gone:], heights)
+    back = gone
+    while back > 0 and order[back - 1] in heights:
+        if _height(order[back - 1 :], heights) - now > room:
+            break
+        back -= 1
+    return back
+
+
+def _height(shown: Sequence[Row], heights: Mapping[Row, float]) -> float:
+    """How high `shown` (the rows on the page) stand: their measured heights, the headings
+    of the objectives and perspectives they fill, the initiatives table if any is left."""
+    kpis = [r.key for r in shown if r.kind == "kpi"]
+    headings = len({k[:2] for k in kpis}) + len({k[:1] for k in kpis})
+    tables = any(r.kind == "initiative" for r in shown)
+    return sum(heights.get(r, 0.0) for r in shown) + headings * _HEADING_PX + tables * _TABLE_PX
+
+
+# --- measuring a laid-out document (WeasyPrint's page boxes) ------------------------------------
+
+
+def _content_box(page: Any) -> tuple[float, float]:
+    """The top and the height of a page's content area, in CSS px."""
+    box = getattr(page, "_page_box", None)
+    if box is None:
+        return 0.0, float(page.height)
+    return float(box.content_box_y()), float(box.height)
+
+
+def _bottom(page: Any) -> float:
+    """Where the page's last line or table row ends, in CSS px (0 when not measurable)."""
+    bottom = 0.0
+
+    def walk(box: Any) -> None:
+        nonlocal bottom
+        if type(box).__name__ == "MarginBox":  # running header and footer
+            return
+        if type(box).__name__ in ("LineBox", "TableRowBox"):
+            bottom = max(bottom, float(box.position_y) + float(box.margin_height()))
+            return
+        for child in getattr(box, "children", ()):
+            walk(child)
+
+    try:
+        walk(page._page_box)
+    except AttributeError:
+        return 0.0
+    return bottom
+
+
+def _used(document: Any) -> float:
+    """How much of a one-page document's content area its content fills, in CSS px."""
+    page = document.pages[0]
+    top, height = _content_box(page)
+    end = page.anchors.get(END)
+    return (float(end[1]) - top) if end else height
+
+
+def _overflow(document: Any) -> float:
+    """How much content, in CSS px, lies beyond the first page."""
+    total = 0.0
+    for page in document.pages[1:]:
+        top, height = _content_box(page)
+        end = page.anchors.get(END)
+        total += (float(end[1]) - top) if end else height
+    return total
+
+
+def _row_heights(document: Any) -> dict[str, list[float]]:
+    """The heights of the rows a one-pager may leave out, in page order, by kind: each KPI
+    (with its commentary), key result and initiative of department.html.j2's tables."""
+    found: dict[str, list[float]] = {"kpi": [], "kr": [], "initiative": []}
+    tables = {"kpis": "kpi", "okrs": "kr", "init": "initiative"}
+
+    def walk(box: Any, table: str, group: str) -> None:
+        tag = getattr(box, "element_tag", "")
+        element = getattr(box, "element", None)
+        classes = (element.get("class") or "").split() if element is not None else []
+        if tag == "table":
+            table = next((tables[c] for c in classes if c in tables), "")
+        elif tag in ("thead", "tbody", "tfoot"):
+            group = tag
+        elif tag == "tr" and table and group == "tbody":
+            height = float(box.margin_height())
+            if table != "kpi":
+                if "group" not in classes:
+                    found[table].append(height)
+            elif "kpi-row" in classes:
+                found["kpi"].append(height)
+            elif "comment-row" in classes and found["kpi"]:
+                found["kpi"][-1] += height
+            return
+        for child in getattr(box, "children", ()):
+            walk(child, table, group)
+
+    try:
+        for page in document.pages:
+            walk(page._page_box, "", "")
+    except AttributeError:
+        return {}
+    return found
