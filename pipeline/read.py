@@ -320,14 +320,21 @@ def preflight(path: Path) -> Cleared:
     return Cleared(_scan_flags(parts))
 
 
-def _check_members(archive: zipfile.ZipFile) -> dict[str, bytes]:
+def _package_members(archive: zipfile.ZipFile) -> tuple[list[zipfile.ZipInfo], set[str]]:
+    """The zip's members and their names, once the package-level limits hold (.xlsx, .ods):
+    the unpacked total, and no two members of one name (two readers could take either)."""
     infos = archive.infolist()
     if sum(i.file_size for i in infos) > MAX_UNPACKED_BYTES:
         raise UnreadableWorkbook("file-too-large", size="over 200 MB when unpacked")
     names = {i.filename for i in infos}
-    if len(names) < len(infos):  # two readers could each take a different one
+    if len(names) < len(infos):
         twice = sorted(n for n, count in Counter(i.filename for i in infos).items() if count > 1)
         raise UnreadableWorkbook("unreadable-file", reason=f"it holds two parts named {twice[0]}")
+    return infos, names
+
+
+def _check_members(archive: zipfile.ZipFile) -> dict[str, bytes]:
+    infos, names = _package_members(archive)
     if "EncryptedPackage" in names:
         raise UnreadableWorkbook("encrypted-file")
     if "xl/workbook.xml" not in names:
@@ -553,13 +560,7 @@ def _check_ods_members(archive: zipfile.ZipFile) -> Cleared:
     their repeats (`OdsScan`), and finds error values and formulas with no saved result.
     Every other XML member (`.xml`, `.rdf`) is checked as an .xlsx part is.
     """
-    infos = archive.infolist()
-    if sum(i.file_size for i in infos) > MAX_UNPACKED_BYTES:
-        raise UnreadableWorkbook("file-too-large", size="over 200 MB when unpacked")
-    names = {i.filename for i in infos}
-    if len(names) < len(infos):  # two readers could each take a different one
-        twice = sorted(n for n, count in Counter(i.filename for i in infos).items() if count > 1)
-        raise UnreadableWorkbook("unreadable-file", reason=f"it holds two parts named {twice[0]}")
+    infos, names = _package_members(archive)
     if "xl/workbook.xml" in names:
         raise UnreadableWorkbook(
             "not-ods",

@@ -149,6 +149,20 @@ def describe_series(
 # --- sparkline ------------------------------------------------------------------------------
 
 
+def _filled_runs(values: Sequence[float | None]) -> list[list[int]]:
+    """Indexes of consecutive non-blank values: a line is drawn within a run, never across
+    a blank month (a blank is not zero)."""
+    runs: list[list[int]] = []
+    for i, v in enumerate(values):
+        if v is None:
+            continue
+        if runs and runs[-1][-1] == i - 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    return runs
+
+
 def sparkline(
     series: Sequence[float | None],
     target: float | tuple[float, float] | None = None,
@@ -215,14 +229,7 @@ def sparkline(
             f'<line x1="{_n(pad_x)}" y1="{_n(y(line))}" x2="{_n(width - pad_x)}" '
             f'y2="{_n(y(line))}" stroke="{MUTED}" stroke-width="0.8" stroke-dasharray="2 1.5"/>'
         )
-    runs: list[list[int]] = []
-    for i, v in enumerate(values):
-        if v is None:
-            continue
-        if runs and runs[-1][-1] == i - 1:
-            runs[-1].append(i)
-        else:
-            runs.append([i])
+    runs = _filled_runs(values)
     for run in runs:
         if len(run) == 1:
             i = run[0]
@@ -898,15 +905,7 @@ def kpi_chart(
             )
 
     if not columns:
-        runs: list[list[int]] = []
-        for i, v in enumerate(values):
-            if v is None:
-                continue
-            if runs and runs[-1][-1] == i - 1:
-                runs[-1].append(i)
-            else:
-                runs.append([i])
-        for run in runs:
+        for run in _filled_runs(values):
             if len(run) > 1:
                 points = " ".join(f"{_n(x(i))},{_n(y(values[i]))}" for i in run)  # type: ignore[arg-type]
                 parts.append(
