@@ -154,11 +154,19 @@ def test_november_a_bad_month_removes_no_good_department(shared: Path) -> None:
     assert "PPL-2026-11.xlsx" not in pack and "IT-2026-11.xlsx" not in pack
     annex = _annex_text(shared, period)
     assert "Rejected (errors) 2 People (PPL-2026-11.xlsx), IT (IT-2026-11.xlsx)" in annex
-    assert "IT : rejected, 1 error; first: 2026-11 is '42' in a percentage: probably meant" in pack
+    # The board reads what is shown instead; the error itself, with its cell, is the annex's.
+    assert (
+        "IT : workbook sent back for correction (1 error). Showing figures from October 2026."
+        in pack
+    )
+    assert "'42' in a percentage" not in pack
+    assert "2026-11 is '42' in a percentage: probably meant" in annex
     for dept in ("Group strategy office", "Engineering", "People", "IT"):
         assert f"{dept}: October 2026" in pack  # shown stale, never silently dropped
     assert "4,200" not in pack and "4200" not in pack  # 42 typed for 42 % never reaches the board
-    assert "Group strategy office : no workbook received. Showing October 2026." in pack
+    assert (
+        "Group strategy office : no workbook received. Showing figures from October 2026." in pack
+    )
     assert "Covers 10 of 10 units (100% of their weight)." in pack  # all shown, 4 stale
 
     chase = CliRunner().invoke(

@@ -95,6 +95,21 @@ def test_the_glossary_defines_the_kpis(demo):
     assert "Net revenue retention (Connect)" in by_name
     assert html.index('id="glossary"') < html.index('id="appendix"')
     assert "KPI glossary" in text
+    # 17 defined KPIs get a row; the other 117 one line each, never "No definition given"
+    assert "Not yet defined (117 of 134 KPIs)" in text
+    assert "Bookings Sales · EUR · higher is better · sum" in text
+    assert "No definition given" not in text
+
+
+def test_a_perspective_page_says_how_its_score_is_combined(demo):
+    _, view, _, text = demo
+    financial = view.perspective_pages[0]
+    # every one of the ten departments has Financial objectives, all scored
+    assert (financial.departments_scored, financial.departments_no_data) == (10, 0)
+    assert (
+        "Each department's Financial score, combined up the organisation chart by each "
+        "department's weight (Appendix D): 10 departments with a score." in text
+    )
 
 
 def test_a_decision_without_an_owner_is_a_warning_at_its_cell(tmp_path):

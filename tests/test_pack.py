@@ -385,7 +385,11 @@ def test_missing_and_rejected_departments_say_so(seed_pack, org, tmp_path):
     text = flat(seed_pack.text)
     assert flat("No submission received for November 2026") in text
     assert flat("Rejected: the workbook has 1 error and no earlier accepted submission") in text
-    assert flat("Dept OPS: rejected, 1 error") in text
+    assert (
+        flat("Dept OPS: workbook sent back for correction (1 error). Not scored this month.")
+        in text
+    )
+    assert flat("FIN: no workbook received. Not scored this month.") in text
     assert "OPS-2026-11.xlsx" not in text
     annex = write_annex(pack_context(*org), org[2], tmp_path)
     annex_text = flat("".join(page.extract_text() for page in PdfReader(annex.pdf).pages))

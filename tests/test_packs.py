@@ -259,7 +259,9 @@ def test_a_pack_prints_only_its_sections(demo_scored, tmp_path: Path) -> None:
     pack = Pack("sales", "Sales pack", "SALES", ("summary", "departments"))
     path = write_named_pack(scored, validated, config, pack, tmp_path).pdf
     assert path == tmp_path / "packs" / f"sales-{PERIOD}.pdf"
-    assert "Sales score" in pdf_text(path)
+    text = pdf_text(path)
+    assert "Sales score" in text
+    assert "Appendix" not in text  # no reference to an appendix this pack does not have
     titles = [item.title for item in PdfReader(path).outline if not isinstance(item, list)]
     assert titles == ["Sales pack", "Contents", "Executive summary", "Department scorecards"]
 

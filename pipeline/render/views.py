@@ -151,6 +151,8 @@ class PerspectivePage:
     groups: tuple[PerspectiveGroup, ...]
     counts: tuple[StatusCount, ...]  # statuses with at least one KPI
     total: int
+    departments_scored: int  # departments with a score of their own in this perspective
+    departments_no_data: int  # with objectives or KPIs in it but nothing reported
 
 
 @dataclass(frozen=True)
@@ -883,7 +885,22 @@ def _perspective_pages(
             for s in Status
             if (n := sum(1 for k in rows if k["status"] == s))
         ]
+        present = [
+            p
+            for d in names
+            if d != ORG
+            and (p := persp.get((d, tile.name)))
+            and int(p["objectives_scored"]) + int(p["objectives_no_data"]) > 0
+        ]
+        scored_in = sum(1 for p in present if not is_blank(p["score"]))
         pages.append(
-            PerspectivePage(tile=tile, groups=tuple(groups), counts=tuple(counts), total=len(rows))
+            PerspectivePage(
+                tile=tile,
+                groups=tuple(groups),
+                counts=tuple(counts),
+                total=len(rows),
+                departments_scored=scored_in,
+                departments_no_data=len(present) - scored_in,
+            )
         )
     return pages

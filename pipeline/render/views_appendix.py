@@ -302,28 +302,28 @@ def _summary_notes(
     # for the board: Appendix A lists them.
     shown = {s.department: s.as_of for s in stale}
 
+    # Plain words: the board needs what is shown instead, not the first error message
+    # (that, with its cell, is in the validation report and the analyst annex).
     def since(department: str) -> str:
-        return f" Showing {shown[department]}." if department in shown else ""
+        if department in shown:
+            return f" Showing figures from {shown[department]}."
+        return " Not scored this month."
 
     notes = [Note(m.department, "no workbook received." + since(m.department)) for m in missing]
     for r in rejected:
         errors = f"{r.errors} error{'s' if r.errors != 1 else ''}"
         notes.append(
             Note(
-                r.department, f"rejected, {errors}; first: {_short(r.reason)}{since(r.department)}"
+                r.department, f"workbook sent back for correction ({errors}).{since(r.department)}"
             )
         )
     listed = {n.who for n in notes}
     notes += [
-        Note(s.department, f"stale, showing {s.as_of}.")
+        Note(s.department, f"no new workbook; showing figures from {s.as_of}.")
         for s in stale
         if s.department not in listed
     ]
     return notes
-
-
-def _short(text: str, limit: int = 90) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def latest_submission(validated: Validated) -> date | None:
