@@ -557,9 +557,9 @@ def _attention(
         derive = k["red_months"] >= DERIVE_AFTER_MONTHS and not k["aligned_okrs"]
         months = f"Red for {k['red_months']} month{'s' if k['red_months'] != 1 else ''}"
         okrs = (
-            f"OKR aligned: {', '.join(k['aligned_okrs'])}"
+            f"addressed by {', '.join(k['aligned_okrs'])}"
             if k["aligned_okrs"]
-            else "no OKR aligned"
+            else "no OKR addresses it"
         )
         rows.append(
             {
