@@ -15,19 +15,22 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
-from pipeline import run
 from pipeline.atomic import CannotWrite, RunInProgress
 from pipeline.config import Config, ConfigError, config_warnings, load_config
 from pipeline.contract import normalise_period, parse_period
-from pipeline.render.validation import PROBLEMS_SHOWN, ProblemCap
 from pipeline.vocabulary import FAILED_FILE_STATUSES, FileStatus
+
+# `scorecard --help` must start quickly: pandas, pandera, openpyxl and WeasyPrint (all
+# behind pipeline.run) and rich.table are imported inside the commands that use them.
+# tests/test_cli_start.py keeps it so.
+if TYPE_CHECKING:
+    from pipeline import run
 
 # The exit-code rule, stated once (README "Exit codes"): 0 every file accepted; 1 some file
 # rejected or unreadable (outputs are still written); 2 a usage or configuration error;
@@ -237,6 +240,7 @@ def _program() -> str:
     "targets, earlier months, this quarter's OKRs).",
 )
 def templates(config_path: str, period: str | None, out: Path | None, prefill: bool) -> None:
+    from pipeline import run
     from pipeline.prefill import prefilled_content
     from pipeline.render.excel import clean_text
     from pipeline.workbook_templates import write_templates
@@ -272,6 +276,8 @@ def templates(config_path: str, period: str | None, out: Path | None, prefill: b
 @out_option
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON on stdout.")
 def validate(config_path: str, period: str | None, out: Path | None, as_json: bool) -> None:
+    from pipeline import run
+
     config = _config(config_path)
     outputs = _checked(config, _period(period), out)
     summary = run.validation_summary(outputs)
@@ -285,12 +291,18 @@ def validate(config_path: str, period: str | None, out: Path | None, as_json: bo
 
 
 def _checked(config: Config, period: str | None, out: Path | None) -> run.ValidationOutputs:
+    from pipeline import run
+
     with _progress() as on_step:
         return _guard(lambda: run.check(config, period, out, on_step), _log_dir(config, out))
 
 
 def _print_validation(summary: dict[str, Any]) -> None:
     """Each file's verdict and its first PROBLEMS_SHOWN problems; the rest counted by code."""
+    from rich.table import Table
+
+    from pipeline.render.validation import PROBLEMS_SHOWN, ProblemCap
+
     s = summary["summary"]
     console.print(
         f"[bold]{safe(summary['organisation'])} - {safe(summary['period'])}[/]: {s['files']} "
@@ -425,6 +437,8 @@ def demo(config_path: str, period: str | None) -> None:
 @period_option
 @out_option
 def score(config_path: str, period: str | None, out: Path | None) -> None:
+    from pipeline import run
+
     config = _config(config_path)
     with _progress() as on_step:
         result = _guard(
@@ -449,6 +463,8 @@ def score(config_path: str, period: str | None, out: Path | None) -> None:
     help="Build only the [[packs]] pack NAME (packs/NAME-<period>.pdf), not the board pack.",
 )
 def report(config_path: str, period: str | None, out: Path | None, pack: str | None) -> None:
+    from pipeline import run
+
     config = _config(config_path)
     with _progress() as on_step:
         result = _guard(
@@ -478,6 +494,10 @@ def report(config_path: str, period: str | None, out: Path | None, pack: str | N
 @click.option("--json", "as_json", is_flag=True, help="Print the chase list as JSON on stdout.")
 @click.option("--history", is_flag=True, help="List every file the ledger has seen instead.")
 def status(config_path: str, period: str | None, as_json: bool, history: bool) -> None:
+    from rich.table import Table
+
+    from pipeline import run
+
     config = _config(config_path)
     if history:
         _print_history(config)
@@ -613,6 +633,8 @@ def watch(config_path: str, period: str | None, interval: float, once: bool) -> 
 
 
 def _print_history(config: Config) -> None:
+    from rich.table import Table
+
     from pipeline.inbox import ledger_rows
 
     rows = _guard(lambda: ledger_rows(config.reporting.archive), _log_dir(config, None))
@@ -686,6 +708,8 @@ def _write_traceback(log_dir: Path) -> Path:
 
 
 def _print_outcome(result: run.ReportOutputs) -> None:
+    from pipeline import run
+
     summary = run.validation_summary(result.checked)
     _print_headline(summary, result.checked.period_reason)
     failed = [f for f in summary["files"] if f["status"] in FAILED_FILE_STATUSES]

@@ -12,8 +12,6 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-import pandas as pd
-
 ORG = "ORG"  # department_id of organisation-wide rows
 
 
@@ -128,6 +126,8 @@ def is_blank(x: Any) -> bool:
     """True for None, NaN and pandas NA: a blank is never zero."""
     if x is None:
         return True
+    import pandas as pd  # here, not at the top: `scorecard --help` must not load pandas
+
     try:
         return bool(pd.isna(x))
     except (TypeError, ValueError):
