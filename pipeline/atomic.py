@@ -87,6 +87,13 @@ def write_text(target: Path, text: str) -> Path:
     return target
 
 
+def write_bytes(target: Path, data: bytes) -> Path:
+    """Write `data` atomically."""
+    with replacing(target) as temp:
+        temp.write_bytes(data)
+    return target
+
+
 def clean_stale_temps(*folders: Path, older_than: float = STALE_TEMP_SECONDS) -> list[Path]:
     """Remove the temporary files a killed run left in `folders`; return what was removed.
 

@@ -182,9 +182,15 @@ def test_companions_are_byte_reproducible_and_leave_no_temporary_files(tmp_path:
         (first.annex, *first.onepagers), (second.annex, *second.onepagers), strict=True
     ):
         assert one.read_bytes() == two.read_bytes()
-    assert sorted(p.name for p in (tmp_path / "a").rglob("*")) == [
+    out = tmp_path / "a"
+    assert sorted(p.name for p in out.rglob("*") if ".cache" not in p.relative_to(out).parts) == [
         "CORP-2026-11.pdf", "FIN-2026-11.pdf", "analyst-annex-2026-11.pdf", "departments",
     ]  # fmt: skip
+    # Again into the same folder: every document comes from the cache, the bytes unchanged.
+    before = {p: p.read_bytes() for p in (first.annex, *first.onepagers)}
+    (tmp_path / "a" / "departments" / "FIN-2026-11.pdf").unlink()
+    again = write_companions(scored, v, config, tmp_path / "a")
+    assert {p: p.read_bytes() for p in (again.annex, *again.onepagers)} == before
 
 
 # --- [[packs]]: a subtree of the organisation -----------------------------------------------------

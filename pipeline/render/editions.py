@@ -32,8 +32,16 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
+from pipeline.atomic import write_bytes
 from pipeline.config import Config, Pack
 from pipeline.render import audience
+from pipeline.render.assemble import (
+    CACHE_FOLDER,
+    cache_key,
+    document_from_cache,
+    document_to_cache,
+    prune_cache,
+)
 from pipeline.render.audience import Row, annex_name, drop_order, fit_department, subtree
 from pipeline.render.pack import (
     LOGO_URL,
@@ -53,6 +61,7 @@ from pipeline.validate import Validated
 ANNEX_TEMPLATE = "annex.html.j2"
 ONEPAGER_TEMPLATE = "onepager.html.j2"
 DEPARTMENTS_FOLDER = "departments"
+DOCUMENTS_FOLDER = "documents"  # in CACHE_FOLDER: whole documents by their HTML's hash
 PACKS_FOLDER = "packs"
 END = "onepager-end"  # the element after a one-pager's last line (onepager.html.j2)
 _NOTE_PX = 28.0  # room for the "And N more ..." line, in CSS px (two lines of 7pt)
@@ -87,6 +96,7 @@ def write_companions(
     view = pack_context(scored, validated, config)
     annex = write_annex(view, config, out_dir, generated_from)
     pages = write_onepagers(view, config, out_dir / DEPARTMENTS_FOLDER, on_step)
+    prune_cache(_cache(out_dir))
     return Companions(annex.pdf, tuple(p.pdf for p in pages))
 
 
@@ -100,8 +110,14 @@ def write_annex(
         Path(out_dir) / annex_name(view.period),
         audience.annex(view),
         ANNEX_TEMPLATE,
+        cache=_cache(out_dir),
         generated_from=generated_from,
     )
+
+
+def _cache(out_dir: Path) -> Path:
+    """Where documents laid out for `out_dir` are kept by their HTML's hash (assemble.py)."""
+    return Path(out_dir) / CACHE_FOLDER / DOCUMENTS_FOLDER
 
 
 def write_named_pack(
@@ -112,7 +128,7 @@ def write_named_pack(
         scored, validated, config = subtree(scored, validated, config, pack.root)
     view = dataclasses.replace(pack_context(scored, validated, config), title=pack.title)
     path = Path(out_dir) / PACKS_FOLDER / f"{pack.name}-{view.period}.pdf"
-    return write_view(view, config, path, audience.for_pack(view, pack))
+    return write_view(view, config, path, audience.for_pack(view, pack), cache=_cache(out_dir))
 
 
 def write_onepagers(
@@ -129,6 +145,7 @@ def write_onepagers(
     any error is raised here, with its traceback. The files are the same either way."""
     css = onepager_css(view)
     sheet = stylesheet(css)  # parsed once for every department and every try
+    cache = _cache(Path(folder).parent)
     jobs = [(d, Path(folder) / f"{d.id}-{view.period}.pdf") for d in view.departments]
     done: dict[int, int] = {}
 
@@ -138,11 +155,11 @@ def write_onepagers(
 
     limit = max(1, min(workers or _MAX_WORKERS, os.cpu_count() or 1, len(jobs)))
     if limit > 1 and "fork" in get_all_start_methods():
-        _in_children(view, config, jobs, (css, sheet), limit, done, progress)
+        _in_children(view, config, jobs, (css, sheet, cache), limit, done, progress)
     written = []
     for i, (d, path) in enumerate(jobs):
         if i not in done:  # not forked, or its child failed: here
-            done[i] = write_onepager(view, d, config, path, (css, sheet)).pages
+            done[i] = write_onepager(view, d, config, path, (css, sheet), cache).pages
             progress(i)
         written.append(PackPaths(pdf=path, html=path, pages=done[i]))
     return written
@@ -152,7 +169,7 @@ def _in_children(
     view: PackView,
     config: Config,
     jobs: Sequence[tuple[DepartmentView, Path]],
-    css: tuple[str, Any],
+    css: tuple[str, Any, Path],
     limit: int,
     done: dict[int, int],
     progress: Callable[[int], None],
@@ -195,12 +212,12 @@ def _onepager_child(
     d: DepartmentView,
     config: Config,
     path: Path,
-    css: tuple[str, Any],
+    css: tuple[str, Any, Path],
     send: Connection,
 ) -> None:
     """In the child: write one one-pager, send its page count, leave without teardown."""
     try:
-        send.send(write_onepager(view, d, config, path, css).pages)
+        send.send(write_onepager(view, d, config, path, css[:2], css[2]).pages)
     except BaseException:  # noqa: BLE001 - the parent writes it again and raises
         os._exit(70)
     os._exit(0)
@@ -217,10 +234,12 @@ def write_onepager(
     config: Config,
     path: Path,
     css: tuple[str, Any] | None = None,
+    cache: Path | None = None,
 ) -> PackPaths:
     """`d`'s section of the pack on exactly one page (see the module docstring).
 
-    `css`: the stylesheet's text and its `pack.stylesheet`, when already made."""
+    `css`: the stylesheet's text and its `pack.stylesheet`, when already made; `cache`: a
+    folder where the same one-pager may be found from an earlier run."""
     logo = config.branding.logo
     text, sheet = css or (onepager_css(view), None)
     sheet = sheet or stylesheet(text)
@@ -241,6 +260,22 @@ def write_onepager(
         return html, lay_out(html, logo, [sheet])
 
     fit, gone = len(SHRINK) - 1, 0  # the tightest first: most departments need it
+    # The first try's HTML decides every later one: a one-pager made from it before is kept.
+    shown, line = fit_department(d, ())
+    first = render_html(
+        view,
+        for_pdf=True,
+        logo_src=LOGO_URL if logo else "",
+        audience=audience.onepager(view, fit, line),
+        template=ONEPAGER_TEMPLATE,
+        d=shown,
+        outside_css=True,
+    )
+    key = cache_key(text + first, logo)
+    hit = document_from_cache(cache, key)
+    if hit is not None:
+        write_bytes(path, hit[0])
+        return PackPaths(pdf=path, html=path, pages=hit[1], laid_out=0)
     html, document = attempt(fit, gone)
     if len(document.pages) == 1:  # room to spare? larger type, where it would fit
         _, page = _content_box(document.pages[0])
@@ -265,6 +300,7 @@ def write_onepager(
     if len(document.pages) > 1:  # nothing left to leave out: what is not a row is too long
         document = document.copy(document.pages[:1])
     pages = write_document(document, text + html, path, view.created, logo)
+    document_to_cache(cache, key, path.read_bytes(), pages)
     return PackPaths(pdf=path, html=path, pages=pages)
 
 

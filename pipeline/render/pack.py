@@ -28,8 +28,9 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from pipeline.atomic import replacing, write_text
+from pipeline.atomic import replacing, write_bytes, write_text
 from pipeline.config import Config
+from pipeline.render import assemble
 from pipeline.render.audience import Audience, board
 from pipeline.render.views import PackView, pack_context
 from pipeline.score import Scored
@@ -53,6 +54,8 @@ class PackPaths:
     pdf: Path
     html: Path
     pages: int
+    parts: int = 1  # laid out as this many documents (`pipeline.render.assemble`)
+    laid_out: int = 1  # of them laid out in this run; the others came from the cache
 
 
 # --- rendering -------------------------------------------------------------------------------
@@ -100,12 +103,25 @@ def render_css(
     return _environment().get_template(template).render(**context, status_styles=_status_styles())
 
 
+def _every_part(_key: str) -> bool:
+    return True
+
+
+def _no_page_attribute(_anchor: str) -> str:
+    return ""
+
+
 def _context(
     view: PackView, generated_from: str, audience: Audience | None, extra: dict[str, Any]
 ) -> dict[str, Any]:
     context = {f.name: getattr(view, f.name) for f in fields(view)}  # shallow: views stay typed
     context["generated_from"] = generated_from
     context["audience"] = audience or board(view)
+    # One document by default; pipeline.render.assemble lays the pack out in parts, stamps
+    # the page numbers afterwards and gives the contents its numbers (`page_of`).
+    context["part"] = _every_part
+    context["page_of"] = _no_page_attribute
+    context["folio_stamped"] = False
     context.update(extra)
     return context
 
@@ -170,39 +186,46 @@ def write_pack(
     out_dir: Path,
     generated_from: str | None = None,
 ) -> PackPaths:
-    """Write board-pack-<period>.pdf and .html into `out_dir`; equal inputs, equal bytes."""
-    import weasyprint
-
+    """Write board-pack-<period>.pdf and .html into `out_dir`; equal inputs, equal bytes.
+    The PDF is laid out in parts across the cores (`pipeline.render.assemble`)."""
     out_dir = Path(out_dir)
     view = pack_context(scored, validated, config)
     source = generated_from or ""
     logo = config.branding.logo
-    html_pdf = render_html(
-        view, for_pdf=True, logo_src=LOGO_URL if logo else "", generated_from=source
-    )
     html_twin = render_html(
         view, for_pdf=False, logo_src=_logo_data_uri(logo), generated_from=source
     )
-
-    digest = hashlib.sha256(html_pdf.encode("utf-8"))
-    if logo is not None and logo.is_file():
-        digest.update(logo.read_bytes())
-    fetcher = AssetFetcher(logo)
-    document = weasyprint.HTML(
-        string=html_pdf, base_url=None, url_fetcher=fetcher.weasyprint
-    ).render()
-    pages = len(document.pages)
 
     period = scored.period
     pdf_path = out_dir / f"board-pack-{period}.pdf"
     html_path = out_dir / f"board-pack-{period}.html"
     created = datetime.fromisoformat(view.created.replace("Z", "+00:00"))
-    with replacing(pdf_path) as temp, _source_date_epoch(int(created.timestamp())):
-        document.write_pdf(
-            temp, pdf_identifier=digest.hexdigest()[:32].encode("ascii"), **PDF_OPTIONS
+    audience = board(view)
+
+    def html_for(keys: tuple[str, ...], **extra: Any) -> str:
+        if "folio_pages" in extra:
+            return render_html(
+                view, for_pdf=True, template="folio.html.j2", pages=extra["folio_pages"]
+            )
+        wanted = frozenset(keys)
+        return render_html(
+            view,
+            for_pdf=True,
+            logo_src=LOGO_URL if logo else "",
+            generated_from=source,
+            part=wanted.__contains__,
+            folio_stamped=True,
+            **extra,
         )
+
+    cache = out_dir / assemble.CACHE_FOLDER / assemble.PARTS_FOLDER  # beside what it makes
+    made = assemble.render_parts(
+        html_for, assemble.split(view, audience), logo, int(created.timestamp()), cache
+    )
+    assemble.prune_cache(cache)
+    write_bytes(pdf_path, made.pdf)
     write_text(html_path, html_twin)
-    return PackPaths(pdf=pdf_path, html=html_path, pages=pages)
+    return PackPaths(pdf_path, html_path, made.pages, made.parts, made.laid_out)
 
 
 def write_view(
@@ -211,10 +234,12 @@ def write_view(
     pdf_path: Path,
     audience: Audience,
     template: str = "pack.html.j2",
+    cache: Path | None = None,
     **extra: Any,
 ) -> PackPaths:
     """Write a PDF of `view` (often a filtered one: `audience.subtree`) for `audience`,
-    without an HTML twin (`html` is the PDF's own path). Atomic; equal inputs, equal bytes."""
+    without an HTML twin (`html` is the PDF's own path). Atomic; equal inputs, equal bytes.
+    `cache`: a folder where the same HTML's PDF may be found from an earlier run."""
     logo = config.branding.logo
     html = render_html(
         view,
@@ -224,7 +249,13 @@ def write_view(
         template=template,
         **extra,
     )
+    key = assemble.cache_key(html, logo)
+    hit = assemble.document_from_cache(cache, key)
+    if hit is not None:
+        write_bytes(pdf_path, hit[0])
+        return PackPaths(pdf=pdf_path, html=pdf_path, pages=hit[1], laid_out=0)
     pages = write_document(lay_out(html, logo), html, pdf_path, view.created, logo)
+    assemble.document_to_cache(cache, key, pdf_path.read_bytes(), pages)
     return PackPaths(pdf=pdf_path, html=pdf_path, pages=pages)
 
 

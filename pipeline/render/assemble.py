@@ -1,0 +1,626 @@
+"""The board pack laid out in parts across the cores and assembled into one tagged PDF.
+
+WeasyPrint lays a document out on one core, in time that grows with the document. The
+pack is a sequence of parts that each begin on a new page (cover and contents, summary,
+overview, each perspective, each department, glossary, appendix). Each part is laid out
+as a document of its own in a worker process, and the parts are assembled into one PDF
+with the page numbers, contents, bookmarks, links, metadata and tag tree of the pack laid
+out as one document:
+
+- Page numbers: the parts are laid out without their "Page X of Y" box. Once the total is
+  known, a folio document (empty pages, the pack's @page rules, only that box) is laid out
+  and each folio drawn over its page as an /Artifact (page furniture, not content).
+- Contents: the front part (cover and contents) is laid out last, every entry's page number
+  written in (`page_of`); its own length is first found with placeholder numbers.
+- Links into another part: the link is kept by giving its target a placeholder anchor in
+  the part; the merged named destinations point at the real one.
+- Bookmarks: each part's (level, label, position) list per page, joined into one tree by
+  WeasyPrint's own `Document.make_bookmark_tree` over all pages.
+- Tags: each part's structure elements under one Document element; the parent tree
+  renumbered the way WeasyPrint numbers it (pages first, then link annotations).
+- Cache: each part's PDF is kept under `reports/<period>/.cache/parts/` by the hash of its HTML,
+  the logo and the WeasyPrint version; a month where one department's workbook changed
+  lays out that department's part (and the front, with its new numbers) only.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import io
+import json
+import logging
+import multiprocessing
+import os
+import re
+import time
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from markupsafe import Markup
+
+CACHE_FOLDER = ".cache"  # in the period's output folder: .cache/parts/<hash>.pdf + .json
+PARTS_FOLDER = "parts"
+CACHE_KEEP_DAYS = 30  # cached parts unused this long are deleted
+SCALE = 0.75  # PDF points per CSS pixel (WeasyPrint's zoom 1)
+FRONT = "front"
+# GC during layout: WeasyPrint makes millions of small objects that live until the page
+# is done; generation-0 collections walking them cost a quarter of the time (measured).
+GC_THRESHOLDS = (50_000, 50, 100)
+LOGGER = "weasyprint"
+WORKERS_VARIABLE = "SCORECARD_WORKERS"
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of the pack: its key (the first anchor it holds) and the anchors it holds."""
+
+    key: str
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Assembled:
+    """The assembled pack and how it was made."""
+
+    pdf: bytes
+    pages: int
+    parts: int  # parts of the pack
+    laid_out: int  # of them laid out now; the rest came from the cache
+
+
+@dataclass(frozen=True)
+class LaidOut:
+    """A part laid out and written: its tagged PDF and what assembly needs to know."""
+
+    pdf: bytes
+    pages: int
+    anchors: dict[str, int]  # anchor -> page index within the part (its own anchors)
+    bookmarks: list[list[tuple[int, str, tuple[float, float], str]]]  # per page
+    heights: list[float]  # page heights in CSS px
+    messages: list[tuple[int, str]]  # WeasyPrint's warnings while laying it out
+    cached: bool = False  # read from the cache, not laid out in this run
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[tuple[int, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append((record.levelno, record.getMessage()))
+
+
+def split(view: Any, audience: Any) -> list[Part]:
+    """The pack's parts in reading order. A department too short for a page of its own
+    (`.dept.short` does not break the page) stays in the part of the one before it."""
+    sections = audience.sections
+    parts = [Part(FRONT, (FRONT,))]
+    if "summary" in sections:
+        parts.append(Part("summary", ("summary",)))
+    if "overview" in sections or "strategy" in sections:
+        parts.append(Part("overview", ("overview",)))
+    if "perspectives" in sections:
+        parts += [Part(p.tile.anchor, (p.tile.anchor,)) for p in view.perspective_pages]
+    if "departments" in sections:
+        for d in view.departments:
+            if d.has_content:
+                parts.append(Part(d.anchor, (d.anchor,)))
+            else:  # flows on after whatever comes before it, as in one document
+                last = parts[-1]
+                parts[-1] = Part(last.key, (*last.keys, d.anchor))
+    if "appendix" in sections:
+        if view.glossary:  # an empty part would still be a (blank) page
+            parts.append(Part("glossary", ("glossary",)))
+        parts.append(Part("appendix", ("appendix",)))
+    return parts
+
+
+def render_parts(
+    html_for: Callable[..., str],
+    parts: Sequence[Part],
+    logo: Path | None,
+    created_epoch: int,
+    cache: Path | None,
+    workers: int | None = None,
+) -> Assembled:
+    """Lay out `parts` (HTML from `html_for(keys, page_of=...)`, or the folio's from
+    `html_for((), folio_pages=N)`) across the cores and assemble them."""
+    from pipeline.render.pack import PDF_OPTIONS
+
+    body = list(parts[1:])
+    htmls = {p.key: html_for(p.keys) for p in body}
+    # The front's length, found with a placeholder for each number (three digits wide).
+    front_probe = html_for(parts[0].keys, page_of=lambda _a: _page_attr(888))
+    jobs = {p.key: htmls[p.key] for p in body}
+    jobs["front-probe"] = front_probe
+    done = _lay_out_all(jobs, logo, created_epoch, cache, workers)
+    fresh = _laid_out_now(done)
+
+    front_pages = done["front-probe"].pages
+    for _ in range(3):  # the numbers may (rarely) change the front's own length
+        offsets, start = {}, front_pages
+        for p in body:
+            offsets[p.key] = start
+            start += done[p.key].pages
+        total = start
+        where = {
+            anchor: offsets[p.key] + index + 1
+            for p in body
+            for anchor, index in done[p.key].anchors.items()
+        }
+        front_html = html_for(parts[0].keys, page_of=_numbers(where))
+        front_done = _lay_out_all({FRONT: front_html}, logo, created_epoch, cache, 1)
+        front, front_fresh = front_done[FRONT], _laid_out_now(front_done)
+        if front.pages == front_pages:
+            break
+        front_pages = front.pages
+    folio = _folio(html_for, total, logo, created_epoch, cache)
+    ordered = [front, *(done[p.key] for p in body)]
+    laid_out = sum(1 for p in body if p.key in fresh) + (FRONT in front_fresh)
+    return Assembled(assemble(ordered, folio, PDF_OPTIONS), total, len(parts), laid_out)
+
+
+def _laid_out_now(done: dict[str, LaidOut]) -> set[str]:
+    return {name for name, laid in done.items() if not laid.cached}
+
+
+def _numbers(where: dict[str, int]) -> Callable[[str], Markup]:
+    """The contents' `page_of`: an entry's page number as a data-page attribute."""
+    return lambda anchor: _page_attr(where.get(anchor))
+
+
+def _page_attr(page: int | None) -> Markup:
+    return Markup(f' data-page="{page}"') if page else Markup("")
+
+
+# --- laying out ------------------------------------------------------------------------------
+
+
+def _cache_key(html: str, logo: Path | None) -> str:
+    import weasyprint
+
+    from pipeline.render.pack import PDF_OPTIONS
+
+    digest = hashlib.sha256(html.encode("utf-8"))
+    digest.update(f"{weasyprint.__version__}|{sorted(PDF_OPTIONS.items())}".encode())
+    if logo is not None and logo.is_file():
+        digest.update(logo.read_bytes())
+    return digest.hexdigest()
+
+
+def _from_cache(folder: Path | None, key: str) -> LaidOut | None:
+    if folder is None:
+        return None
+    pdf, meta = folder / f"{key}.pdf", folder / f"{key}.json"
+    try:
+        info = json.loads(meta.read_text(encoding="utf-8"))
+        data = pdf.read_bytes()
+        os.utime(meta)  # last used: kept while in use
+    except (OSError, ValueError):
+        return None
+    return LaidOut(
+        pdf=data,
+        pages=int(info["pages"]),
+        anchors={str(k): int(v) for k, v in info["anchors"].items()},
+        bookmarks=[
+            [(int(b[0]), str(b[1]), (float(b[2][0]), float(b[2][1])), str(b[3])) for b in page]
+            for page in info["bookmarks"]
+        ],
+        heights=[float(h) for h in info["heights"]],
+        messages=[],  # shown when it was laid out
+        cached=True,
+    )
+
+
+def _to_cache(folder: Path | None, key: str, laid: LaidOut) -> None:
+    if folder is None:
+        return
+    from pipeline.atomic import write_bytes, write_text
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        write_bytes(folder / f"{key}.pdf", laid.pdf)
+        info = {
+            "pages": laid.pages,
+            "anchors": laid.anchors,
+            "bookmarks": laid.bookmarks,
+            "heights": laid.heights,
+        }
+        write_text(folder / f"{key}.json", json.dumps(info))
+    except OSError:
+        pass  # a cache that cannot be written only costs time
+
+
+def document_from_cache(folder: Path | None, key: str) -> tuple[bytes, int] | None:
+    """A whole document (the annex, a one-pager) written before from the same HTML: its
+    PDF and page count, or None."""
+    if folder is None:
+        return None
+    try:
+        pages = int(json.loads((folder / f"{key}.json").read_text(encoding="utf-8"))["pages"])
+        data = (folder / f"{key}.pdf").read_bytes()
+        os.utime(folder / f"{key}.json")
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return data, pages
+
+
+def document_to_cache(folder: Path | None, key: str, pdf: bytes, pages: int) -> None:
+    if folder is None:
+        return
+    from pipeline.atomic import write_bytes, write_text
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        write_bytes(folder / f"{key}.pdf", pdf)
+        write_text(folder / f"{key}.json", json.dumps({"pages": pages}))
+    except OSError:
+        pass
+
+
+def cache_key(html: str, logo: Path | None) -> str:
+    """What a laid-out document depends on: its HTML, the logo, WeasyPrint and its options."""
+    return _cache_key(html, logo)
+
+
+def prune_cache(folder: Path, keep_days: int = CACHE_KEEP_DAYS) -> None:
+    """Delete cached parts not used for `keep_days`."""
+    cutoff = time.time() - keep_days * 86400
+    for meta in folder.glob("*.json"):
+        try:
+            if meta.stat().st_mtime < cutoff:
+                meta.with_suffix(".pdf").unlink(missing_ok=True)
+                meta.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
+def _lay_out_all(
+    jobs: dict[str, str],
+    logo: Path | None,
+    epoch: int,
+    cache: Path | None,
+    workers: int | None,
+) -> dict[str, LaidOut]:
+    """Every job's laid-out part, from the cache or laid out in worker processes."""
+    keys = {name: _cache_key(html, logo) for name, html in jobs.items()}
+    done: dict[str, LaidOut] = {}
+    todo = []
+    for name, html in jobs.items():
+        hit = _from_cache(cache, keys[name])
+        if hit is not None:
+            done[name] = hit
+        else:
+            todo.append((name, html))
+    # Longest first, so that no worker is left with a long part at the end.
+    todo.sort(key=lambda job: -len(job[1]))
+    n = min(workers or worker_count(), len(todo))
+    args = [(html, logo, epoch, n > 1) for _, html in todo]
+    if n <= 1:
+        results = [_lay_out_part(a) for a in args]
+    else:
+        gc.collect()
+        gc.freeze()  # the children share the parent's objects instead of walking them
+        try:
+            with multiprocessing.get_context("fork").Pool(n) as pool:
+                results = pool.map(_lay_out_part, args, chunksize=1)
+        finally:
+            gc.unfreeze()
+    for (name, _), laid in zip(todo, results, strict=True):
+        for level, message in laid.messages if n > 1 else ():
+            logging.getLogger(LOGGER).log(level, "%s", message)  # as if laid out here
+        done[name] = laid
+        _to_cache(cache, keys[name], laid)
+    return done
+
+
+def worker_count() -> int:
+    """Processes laying out parts: SCORECARD_WORKERS if set (1 = all in this process, for a
+    shared machine or a debugger), else one per core."""
+    try:
+        return max(1, int(os.environ.get(WORKERS_VARIABLE, "")))
+    except ValueError:
+        return os.cpu_count() or 1
+
+
+def _lay_out_part(args: tuple[str, Path | None, int, bool]) -> LaidOut:
+    """One part laid out and written as a tagged PDF (in a worker process: `forward`, its
+    WeasyPrint warnings are returned for the parent to log)."""
+    from pipeline.render.pack import PDF_OPTIONS, _source_date_epoch, lay_out
+
+    html, logo, epoch, forward = args
+    before = gc.get_threshold()
+    gc.set_threshold(*GC_THRESHOLDS)
+    collected = _Collect()
+    if forward:
+        logging.getLogger(LOGGER).addHandler(collected)
+    try:
+        document = lay_out(html, logo)
+        anchors: dict[str, int] = {}
+        for index, page in enumerate(document.pages):
+            for name in page.anchors:
+                anchors.setdefault(name, index)
+        # A link to an anchor in another part would be dropped: give it a placeholder here.
+        elsewhere = {
+            link[1]
+            for page in document.pages
+            for link in page.links
+            if link[0] == "internal" and link[1] not in anchors
+        }
+        if document.pages:
+            for name in sorted(elsewhere):
+                document.pages[0].anchors[name] = (0, 0, 0, 0)
+        out = io.BytesIO()
+        with _source_date_epoch(epoch):
+            document.write_pdf(out, pdf_identifier=b"0" * 32, **PDF_OPTIONS)
+    finally:
+        gc.set_threshold(*before)
+        logging.getLogger(LOGGER).removeHandler(collected)
+    return LaidOut(
+        messages=collected.messages,
+        pdf=out.getvalue(),
+        pages=len(document.pages),
+        anchors=anchors,
+        bookmarks=[
+            [
+                (int(b[0]), str(b[1]), (float(b[2][0]), float(b[2][1])), str(b[3]))
+                for b in p.bookmarks
+            ]
+            for p in document.pages
+        ],
+        heights=[float(p.height) for p in document.pages],
+    )
+
+
+def _folio(
+    html_for: Callable[..., str], total: int, logo: Path | None, epoch: int, cache: Path | None
+) -> bytes:
+    """`total` empty pages with the pack's @page rules and only their "Page X of Y" box."""
+    from pipeline.render.pack import _source_date_epoch, lay_out
+
+    html = html_for((), folio_pages=total)
+    key = _cache_key(html, logo)
+    hit = cache / f"{key}.folio.pdf" if cache is not None else None
+    if hit is not None and hit.is_file():
+        return hit.read_bytes()
+    before = gc.get_threshold()
+    gc.set_threshold(*GC_THRESHOLDS)
+    try:
+        document = lay_out(html, logo)
+        out = io.BytesIO()
+        with _source_date_epoch(epoch):
+            document.write_pdf(out, pdf_identifier=b"0" * 32)  # untagged: all artifact
+    finally:
+        gc.set_threshold(*before)
+    if len(document.pages) != total:
+        raise RuntimeError(f"folio document has {len(document.pages)} pages, not {total}")
+    if hit is not None:
+        from pipeline.atomic import write_bytes
+
+        try:
+            hit.parent.mkdir(parents=True, exist_ok=True)
+            write_bytes(hit, out.getvalue())
+        except OSError:
+            pass
+    return out.getvalue()
+
+
+# --- assembling ------------------------------------------------------------------------------
+
+_DELIMITER = rb"(?=[\s/\[\]<>(){}%]|$)"
+
+
+def assemble(parts: Sequence[LaidOut], folio: bytes, options: dict[str, Any]) -> bytes:
+    """One PDF from the laid-out parts (the first is the front) and the folio pages."""
+    import pikepdf
+
+    sources = [pikepdf.open(io.BytesIO(p.pdf)) for p in parts]
+    front = sources[0]
+    out = pikepdf.new()
+    root = out.Root
+    for name in ("/Lang", "/MarkInfo", "/ViewerPreferences", "/Metadata"):
+        if name in front.Root:
+            root[name] = _copy(out, front, front.Root[name])
+    out.trailer.Info = _copy(out, front, front.trailer.Info)
+
+    tree_root = out.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.StructTreeRoot))
+    document = out.make_indirect(
+        pikepdf.Dictionary(
+            Type=pikepdf.Name.StructElem, S=pikepdf.Name.Document, K=pikepdf.Array(), P=tree_root
+        )
+    )
+    tree_root.K = pikepdf.Array([document])
+    page_nums: list[tuple[int, Any]] = []
+    annotation_nums: list[tuple[int, Any, Any]] = []  # (index among annotations, value, annot)
+    destinations: dict[str, Any] = {}
+    for part, src in zip(parts, sources, strict=True):
+        offset = len(out.pages)
+        with warnings.catch_warnings():  # named destinations are merged below
+            warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
+            out.pages.extend(src.pages)
+        src_tree = src.Root.StructTreeRoot
+        src_document = src_tree.K[0]
+        src_id = src_document.objgen
+        # Elements whose parent is the part's Document element join the pack's one.
+        children = [
+            obj
+            for obj in src.objects
+            if isinstance(obj, pikepdf.Dictionary) and "/P" in obj and obj.P.objgen == src_id
+        ]
+        for obj in children:
+            del obj["/P"]
+        for kid in src_document.K:
+            document.K.append(out.copy_foreign(kid))
+        for obj in children:
+            out.copy_foreign(obj).P = document
+        nums = src_tree.ParentTree.Nums
+        annotations_before = len(annotation_nums)
+        for i in range(0, len(nums), 2):
+            key, value = int(nums[i]), nums[i + 1]
+            copied = (
+                pikepdf.Array([_copy(out, src, v) for v in value])
+                if isinstance(value, pikepdf.Array)
+                else _copy(out, src, value)
+            )
+            if key < part.pages:
+                page_nums.append((offset + key, copied))
+            else:
+                annotation_nums.append((annotations_before + key - part.pages, copied, None))
+        for index in range(part.pages):
+            page = out.pages[offset + index].obj
+            page.StructParents = offset + index
+            for annot in page.get("/Annots", ()):
+                if "/StructParent" in annot:
+                    annot.StructParent = (
+                        -(annotations_before + int(annot.StructParent) - part.pages) - 1
+                    )
+        if "/Names" in src.Root and "/Dests" in src.Root.Names:
+            names = src.Root.Names.Dests.Names
+            for i in range(0, len(names), 2):
+                anchor = str(names[i])
+                if anchor in part.anchors and anchor not in destinations:
+                    dest = names[i + 1]
+                    destinations[anchor] = pikepdf.Array(
+                        [out.copy_foreign(dest[0]), *list(dest)[1:]]
+                    )
+    total = len(out.pages)
+    # Annotations are numbered after the pages, in order (as WeasyPrint numbers them).
+    for page in out.pages:
+        for annot in page.obj.get("/Annots", ()):
+            if "/StructParent" in annot and int(annot.StructParent) < 0:
+                annot.StructParent = total + (-int(annot.StructParent) - 1)
+    nums_out = pikepdf.Array()
+    for key, value in page_nums:
+        nums_out.extend([key, value])
+    for index, value, _ in annotation_nums:
+        nums_out.extend([total + index, value])
+    tree_root.ParentTree = out.make_indirect(pikepdf.Dictionary(Nums=nums_out))
+    tree_root.ParentTreeNextKey = total + len(annotation_nums)
+    root.StructTreeRoot = tree_root
+
+    if destinations:
+        flat = pikepdf.Array()
+        for anchor in sorted(destinations):
+            flat.extend([pikepdf.String(anchor), destinations[anchor]])
+        root.Names = pikepdf.Dictionary(Dests=out.make_indirect(pikepdf.Dictionary(Names=flat)))
+    _outline(out, parts)
+    _stamp_folios(out, pikepdf.open(io.BytesIO(folio)))
+
+    buffer = io.BytesIO()
+    out.save(
+        buffer,
+        deterministic_id=True,
+        min_version=str(front.pdf_version),
+        object_stream_mode=pikepdf.ObjectStreamMode.generate,
+    )
+    return buffer.getvalue()
+
+
+def _copy(out: Any, src: Any, obj: Any) -> Any:
+    """`obj` of `src` in `out`: indirect objects through the copy map, direct ones too."""
+    import pikepdf
+
+    if isinstance(obj, pikepdf.Dictionary | pikepdf.Array | pikepdf.Stream):
+        return out.copy_foreign(obj if obj.is_indirect else src.make_indirect(obj))
+    return obj
+
+
+def _outline(out: Any, parts: Iterable[LaidOut]) -> None:
+    """The bookmarks of every part as one tree, built by WeasyPrint's own rules."""
+    import pikepdf
+    from weasyprint.document import Document
+
+    pages = [
+        SimpleNamespace(bookmarks=marks, height=height)
+        for part in parts
+        for marks, height in zip(part.bookmarks, part.heights, strict=True)
+    ]
+    tree = Document.make_bookmark_tree(SimpleNamespace(pages=pages), SCALE, transform_pages=True)
+    if not tree:
+        return
+
+    def add(items: list, parent: Any) -> tuple[list, int]:
+        made, count = [], len(items)
+        for label, (page, x, y), children, state in items:
+            item = out.make_indirect(
+                pikepdf.Dictionary(
+                    Title=pikepdf.String(label),
+                    Dest=pikepdf.Array([out.pages[page].obj, pikepdf.Name.XYZ, x, y, 0]),
+                    Parent=parent,
+                )
+            )
+            kids, kid_count = add(children, item)
+            item.Count = -kid_count if state == "closed" else kid_count
+            if state != "closed":
+                count += kid_count
+            if kids:
+                item.First, item.Last = kids[0], kids[-1]
+            if made:
+                item.Prev, made[-1].Next = made[-1], item
+            made.append(item)
+        return made, count
+
+    outlines = out.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Outlines))
+    made, count = add(tree, outlines)
+    outlines.Count, outlines.First, outlines.Last = count, made[0], made[-1]
+    out.Root.Outlines = outlines
+
+
+def _stamp_folios(out: Any, folio: Any) -> None:
+    """Draw folio page i over page i, as an artifact, with its resources renamed."""
+    import pikepdf
+
+    if len(folio.pages) != len(out.pages):
+        raise RuntimeError("folio and pack page counts differ")
+    resources = folio.pages[0].Resources if len(folio.pages) else pikepdf.Dictionary()
+    renames: dict[bytes, bytes] = {}
+    copied: dict[str, dict[str, Any]] = {}
+    for category in sorted(resources.keys()):
+        entries = resources[category]
+        if not isinstance(entries, pikepdf.Dictionary):
+            continue
+        for name in sorted(entries.keys()):
+            new = f"/Folio{name[1:]}"
+            renames[name.encode()] = new.encode()
+            copied.setdefault(category, {})[new] = _copy(out, folio, entries[name])
+    pattern = (
+        re.compile(
+            b"("
+            + b"|".join(re.escape(n) for n in sorted(renames, key=len, reverse=True))
+            + b")"
+            + _DELIMITER
+        )
+        if renames
+        else None
+    )
+    save = out.make_stream(b"q\n")
+    done_resources: set[tuple[int, int]] = set()
+    for page, sheet in zip(out.pages, folio.pages, strict=True):
+        content = b"\n".join(
+            s.read_bytes()
+            for s in (
+                sheet.Contents if isinstance(sheet.Contents, pikepdf.Array) else [sheet.Contents]
+            )
+        )
+        if pattern is not None:
+            content = pattern.sub(lambda m: renames[m.group(1)], content)
+        stamp = out.make_stream(b"Q\n/Artifact BMC\nq\n" + content + b"\nQ\nEMC\n")
+        own = page.obj.Contents
+        streams = list(own) if isinstance(own, pikepdf.Array) else [own]
+        page.obj.Contents = pikepdf.Array([save, *streams, stamp])
+        page_resources = page.obj.Resources
+        if page_resources.is_indirect:
+            if page_resources.objgen in done_resources:
+                continue
+            done_resources.add(page_resources.objgen)
+        for category, entries in copied.items():
+            if category not in page_resources:
+                page_resources[category] = pikepdf.Dictionary()
+            target = page_resources[category]
+            for name, value in entries.items():
+                target[name] = value

@@ -1,0 +1,135 @@
+"""The pack laid out in parts and assembled (pipeline.render.assemble) is the pack laid out
+as one document: same pages and text, page numbers, contents numbers, bookmarks, named
+destinations, links, metadata and tag tree; byte-reproducible; and a second run where one
+department changed lays out that department's part only."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pikepdf
+import pytest
+from pypdf import PdfReader
+
+from pipeline.render import assemble
+from pipeline.render.pack import LOGO_URL, lay_out, render_html, write_document, write_pack
+from pipeline.render.views import pack_context
+from pipeline.score import score
+from tests.test_pack import organisation
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory: pytest.TempPathFactory):
+    """The test organisation's pack as one document and in parts (two workers)."""
+    tmp = tmp_path_factory.mktemp("assemble")
+    v, config = organisation(tmp)
+    scored = score(v, config)
+    view = pack_context(scored, v, config)
+    html = render_html(view, for_pdf=True, logo_src=LOGO_URL if config.branding.logo else "")
+    single = tmp / "single.pdf"
+    write_document(lay_out(html, None), html, single, view.created, None)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(assemble.WORKERS_VARIABLE, "2")
+        parts = write_pack(scored, v, config, tmp / "parts")
+    return single, parts, (scored, v, config), tmp
+
+
+def _outline(path: Path) -> list[tuple[int, str, int, float, float]]:
+    reader = PdfReader(path)
+    found = []
+
+    def walk(items, depth):
+        for item in items:
+            if isinstance(item, list):
+                walk(item, depth + 1)
+            else:
+                page = reader.get_destination_page_number(item)
+                found.append((depth, item.title, page, float(item.left), float(item.top)))
+
+    walk(reader.outline, 0)
+    return found
+
+
+def _pdf_facts(path: Path) -> dict:
+    """Destinations, links, the tag tree in reading order and the metadata of a PDF."""
+    with pikepdf.open(path) as pdf:
+        index = {page.objgen: i for i, page in enumerate(pdf.pages)}
+        names = pdf.Root.Names.Dests.Names
+        dests = {
+            str(names[i]): (index[names[i + 1][0].objgen], *map(float, list(names[i + 1])[2:4]))
+            for i in range(0, len(names), 2)
+        }
+        links = [
+            (i, tuple(round(float(x), 2) for x in a.Rect), str(a.get("/Dest", "")))
+            for i, page in enumerate(pdf.pages)
+            for a in page.obj.get("/Annots", ())
+        ]
+        tags = []
+
+        def walk(element, depth):
+            if isinstance(element, pikepdf.Dictionary) and "/S" in element:
+                page = index.get(element.Pg.objgen) if "/Pg" in element else None
+                tags.append((depth, str(element.S), str(element.get("/Alt", "")), page))
+                kids = element.get("/K")
+                for kid in kids if isinstance(kids, pikepdf.Array) else [kids]:
+                    walk(kid, depth + 1)
+
+        walk(pdf.Root.StructTreeRoot.K[0], 0)
+        # Every page's marked content and every link has its entry in the parent tree.
+        nums = pdf.Root.StructTreeRoot.ParentTree.Nums
+        parents = {int(nums[i]): nums[i + 1] for i in range(0, len(nums), 2)}
+        for i, page in enumerate(pdf.pages):
+            assert int(page.obj.StructParents) == i and i in parents
+            for a in page.obj.get("/Annots", ()):
+                assert parents[int(a.StructParent)].S == "/Link"
+        info = {k: str(v) for k, v in pdf.docinfo.items()}
+        catalog = (str(pdf.Root.Lang), bool(pdf.Root.MarkInfo.Marked), "/Metadata" in pdf.Root)
+    return {"dests": dests, "links": links, "tags": tags, "info": info, "catalog": catalog}
+
+
+def test_parts_give_the_single_documents_pages_text_and_numbers(both):
+    single, parts, _, _ = both
+    one, many = PdfReader(single), PdfReader(parts.pdf)
+    assert parts.parts > 4 and parts.laid_out == parts.parts  # cold: every part laid out
+    assert len(many.pages) == len(one.pages) == parts.pages
+    for i, (a, b) in enumerate(zip(one.pages, many.pages, strict=True)):
+        assert a.extract_text() == b.extract_text(), f"page {i + 1} differs"
+    total = len(one.pages)
+    assert f"Page {total} of {total}" in many.pages[-1].extract_text()
+    # the contents' numbers are the pages the entries point at
+    contents = many.pages[1].extract_text()
+    assert "Appendix" in contents and contents == one.pages[1].extract_text()
+
+
+def test_parts_give_the_same_bookmarks_links_tags_and_metadata(both):
+    single, parts, _, _ = both
+    assert _outline(parts.pdf) == _outline(single)
+    assert _pdf_facts(parts.pdf) == _pdf_facts(single)
+
+
+def test_the_page_number_is_an_artifact_where_the_single_document_prints_it(both):
+    single, parts, _, _ = both
+    with pikepdf.open(parts.pdf) as pdf:
+        last = pdf.pages[-1].obj.Contents[-1].read_bytes()
+    assert last.startswith(b"Q\n/Artifact BMC") and last.rstrip().endswith(b"EMC")
+
+
+def test_parts_are_byte_reproducible_cold_and_from_the_cache(both):
+    _, parts, (scored, v, config), tmp = both
+    cold = write_pack(scored, v, config, tmp / "cold-again")
+    warm = write_pack(scored, v, config, tmp / "parts")
+    assert warm.laid_out == 0 and warm.parts == parts.parts  # all from the cache
+    assert cold.pdf.read_bytes() == parts.pdf.read_bytes() == warm.pdf.read_bytes()
+
+
+def test_one_department_changed_lays_out_its_part_only(both):
+    """CS's commentary shows on CS's page only: that part is laid out again, nothing else."""
+    _, _, (scored, v, config), tmp = both
+    kpis = scored.kpis.copy()
+    kpis.loc[kpis["department_id"] == "CS", "commentary"] = "Churn fell after the fix."
+    changed = dataclasses.replace(scored, kpis=kpis)
+    again = write_pack(changed, v, config, tmp / "parts")
+    assert again.laid_out == 1
+    text = "".join(page.extract_text() for page in PdfReader(again.pdf).pages)
+    assert "Churn fell after the fix." in text
