@@ -9,6 +9,7 @@ the typed frames of all workbooks together.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -141,24 +142,28 @@ def _type_sheet(
             )
         )
         frame = frame.drop(index=stray)
-    data: dict[str, list[Any]] = {"file": [], "row": [], "department_id": []}
+    start = len(found)  # this sheet's problems: `found` holds every workbook's so far
+    numbers = [int(r) for r in frame.index]
+    data: dict[str, list[Any]] = {
+        "file": [file] * len(numbers),
+        "row": numbers,
+        "department_id": [dept] * len(numbers),
+    }
     percent_text: dict[str, list[bool]] = {}
+    # Plain lists per column: a pandas row per cell (iterrows) cost most of validation.
+    columns = {header: frame[header].tolist() for header in header_of.values()}
     for col in spec.columns:
-        data[col.key] = []
-        percent_text[col.key] = []
-    for row_number, row in frame.iterrows():
-        data["file"].append(file)
-        data["row"].append(int(row_number))
-        data["department_id"].append(dept)
-        for col in spec.columns:
-            header = header_of.get(col.key)
-            if header is None:  # an `added_in` column the workbook does not have
-                data[col.key].append(None)
-                percent_text[col.key].append(False)
-                continue
-            letter = raw_sheet.letters[header]
+        header = header_of.get(col.key)
+        if header is None:  # an `added_in` column the workbook does not have
+            data[col.key] = [None] * len(numbers)
+            percent_text[col.key] = [False] * len(numbers)
+            continue
+        letter = raw_sheet.letters[header]
+        values: list[Any] = []
+        from_text: list[bool] = []
+        for row_number, raw in zip(numbers, columns[header], strict=True):
             ref = f"{letter}{row_number}"
-            flag = raw_sheet.flags.get(ref)
+            flag = raw_sheet.flags.get(ref) if raw_sheet.flags else None
             if flag is not None:
                 code = "formula-without-value" if flag == "formula-without-value" else "error-value"
                 found.append(
@@ -174,7 +179,7 @@ def _type_sheet(
                 )
                 parsed = Parsed(None)
             else:
-                parsed = parse_cell(row[header], col, date_order)
+                parsed = parse_cell(raw, col, date_order)
                 if parsed.code:
                     found.append(
                         problem(
@@ -183,28 +188,56 @@ def _type_sheet(
                             sheet=spec.name,
                             cell=ref,
                             column=col.header,
-                            value=shown_value(row[header]),
+                            value=shown_value(raw),
                             department=dept,
-                            **message_fields(parsed.code, col, row[header]),
+                            **message_fields(parsed.code, col, raw),
                         )
                     )
-            data[col.key].append(parsed.value)
-            percent_text[col.key].append(parsed.from_percent_text)
-    typed = pd.DataFrame(data)
+            values.append(parsed.value)
+            from_text.append(parsed.from_percent_text)
+        data[col.key] = values
+        percent_text[col.key] = from_text
+    # The problems are appended column by column; they are reported in row order.
+    found[start:] = sorted(found[start:], key=_row_then_column(raw_sheet, header_of, spec))
+    columns_out: dict[str, Any] = dict(data)
     for col in spec.columns:
         if col.kind in NUMERIC_KINDS:
-            typed[col.key] = pd.to_numeric(typed[col.key], errors="coerce").astype(float)
+            columns_out[col.key] = pd.to_numeric(
+                pd.Series(data[col.key], dtype=object), errors="coerce"
+            ).astype(float)
         elif col.kind == "date":
-            typed[col.key] = pd.to_datetime(typed[col.key], errors="coerce")
-        typed[f"pct_text__{col.key}"] = percent_text[col.key]
+            columns_out[col.key] = pd.to_datetime(
+                pd.Series(data[col.key], dtype=object), errors="coerce"
+            )
+    for col in spec.columns:
+        columns_out[f"pct_text__{col.key}"] = percent_text[col.key]
     # Cells that failed to parse are already reported: don't report them again as blank.
-    reported = {p.cell for p in found if p.severity == ERROR}
+    reported = {p.cell for p in found[start:] if p.severity == ERROR}
     letter_of = {key: raw_sheet.letters[header] for key, header in header_of.items()}
-    typed["unusable_cells"] = [
+    columns_out["unusable_cells"] = [
         {key for key, letter in letter_of.items() if f"{spec.name}!{letter}{r}" in reported}
-        for r in typed["row"]
+        for r in numbers
     ]
+    typed = pd.DataFrame(columns_out, index=range(len(numbers)))
     return typed
+
+
+def _row_then_column(
+    raw_sheet: RawSheet, header_of: dict[str, str], spec: SheetSpec
+) -> Callable[[Problem], tuple[int, int]]:
+    """Sort key of a sheet's cell problems: row, then the contract's column order."""
+    order = {
+        raw_sheet.letters[h]: i
+        for i, h in enumerate(header_of[c.key] for c in spec.columns if c.key in header_of)
+    }
+
+    def key(p: Problem) -> tuple[int, int]:
+        cell = p.cell.split("!")[-1] if p.cell else ""
+        letters = cell.rstrip("0123456789")
+        digits = cell[len(letters) :]
+        return (int(digits) if digits else 0, order.get(letters, len(order)))
+
+    return key
 
 
 def percent_fields(value: float) -> dict[str, str]:
