@@ -92,12 +92,62 @@ def write_companions(
     on_step: StepCallback | None = None,
     generated_from: str = "",
 ) -> Companions:
-    """The analyst annex and every department's one-pager, into `out_dir`."""
+    """The analyst annex and every department's one-pager, into `out_dir`. The annex is
+    laid out in a forked child while the one-pagers are (one document on one core: it
+    would otherwise leave the other cores idle)."""
     view = pack_context(scored, validated, config)
-    annex = write_annex(view, config, out_dir, generated_from)
+    annex = _annex_beside(view, config, out_dir, generated_from)
     pages = write_onepagers(view, config, out_dir / DEPARTMENTS_FOLDER, on_step)
+    path = annex()
     prune_cache(_cache(out_dir))
-    return Companions(annex.pdf, tuple(p.pdf for p in pages))
+    return Companions(path, tuple(p.pdf for p in pages))
+
+
+def _annex_beside(
+    view: PackView, config: Config, out_dir: Path, generated_from: str
+) -> Callable[[], Path]:
+    """Start writing the annex in a forked child; the returned call waits for it (and
+    writes it here if the child could not, so any error is raised here)."""
+
+    def here() -> Path:
+        return write_annex(view, config, out_dir, generated_from).pdf
+
+    if (os.cpu_count() or 1) < 2 or "fork" not in get_all_start_methods():
+        path = here()
+        return lambda: path
+    context = get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    gc.collect()
+    gc.freeze()
+    try:
+        child = context.Process(
+            target=_annex_child, args=(view, config, out_dir, generated_from, send), daemon=True
+        )
+        child.start()
+    finally:
+        gc.unfreeze()
+    send.close()
+
+    def wait_for() -> Path:
+        try:
+            done = receive.recv()
+        except (EOFError, OSError):
+            done = None
+        receive.close()
+        child.join()
+        return Path(done) if isinstance(done, str) else here()
+
+    return wait_for
+
+
+def _annex_child(
+    view: PackView, config: Config, out_dir: Path, generated_from: str, send: Connection
+) -> None:
+    try:
+        send.send(str(write_annex(view, config, out_dir, generated_from).pdf))
+    except BaseException:  # noqa: BLE001 - the parent writes it again and raises
+        os._exit(70)
+    os._exit(0)
 
 
 def write_annex(
