@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 TEMP_PREFIX = ".tmp-"
 # Exactly what `replacing` creates: mkstemp's eight random characters (a-z, 0-9, _) after the
@@ -126,6 +127,27 @@ class RunInProgress(Exception):
     """Another run holds the lock on this configuration's archive."""
 
 
+_HELD: list[Any] = []  # the lock files this process holds (`exclusive`)
+
+
+def _release_in_child() -> None:
+    """A forked child (a layout worker) must not keep the run's lock: with the parent
+    killed, a busy child would hold it and block the next run. Its copy of the descriptor
+    is pointed at /dev/null; the parent's lock is untouched."""
+    if not _HELD:
+        return
+    null = os.open(os.devnull, os.O_RDONLY)
+    try:
+        for handle in _HELD:
+            os.dup2(null, handle.fileno())
+    finally:
+        os.close(null)
+    _HELD.clear()
+
+
+os.register_at_fork(after_in_child=_release_in_child)
+
+
 @contextmanager
 def exclusive(lock_path: Path) -> Iterator[None]:
     """Hold an exclusive lock for the duration of a run; raise RunInProgress if taken.
@@ -154,7 +176,9 @@ def exclusive(lock_path: Path) -> Iterator[None]:
         handle.truncate()
         handle.write(f"pid {os.getpid()}")
         handle.flush()
+        _HELD.append(handle)
         try:
             yield
         finally:
+            _HELD.remove(handle)
             fcntl.flock(handle, fcntl.LOCK_UN)

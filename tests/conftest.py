@@ -5,12 +5,21 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from pipeline.config import Config
 from tests.workbooks import make_config
+
+DEMO = Path(__file__).resolve().parent.parent / "examples" / "demo"
+DEMO_PACKS = """
+[[packs]]
+name = "commercial"
+title = "Commercial directorate pack"
+root = "COMM"
+"""
 
 SOFFICE_TIMEOUT = 120  # seconds per conversion
 
@@ -60,3 +69,36 @@ def soffice_convert(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path,
         return outputs[0]
 
     return convert
+
+
+@dataclass(frozen=True)
+class DemoReport:
+    """A copy of the demo (with a [[packs]] for Commercial) after `scorecard report` and
+    `scorecard report --pack commercial`: what each command printed and its exit code."""
+
+    root: Path
+    report_output: str
+    report_exit: int
+    pack_output: str
+    pack_exit: int
+
+    @property
+    def config(self) -> Path:
+        return self.root / "scorecard.toml"
+
+
+@pytest.fixture(scope="session")
+def demo_report(tmp_path_factory: pytest.TempPathFactory) -> DemoReport:
+    """The demo's whole report, made once per test run for the tests that only read it
+    (the full report lays out 49 pages, an annex and ten one-pagers)."""
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    root = tmp_path_factory.mktemp("demo-report") / "demo"
+    shutil.copytree(DEMO, root, ignore=shutil.ignore_patterns("reports", "archive"))
+    config = root / "scorecard.toml"
+    config.write_text(config.read_text(encoding="utf-8") + DEMO_PACKS, encoding="utf-8")
+    full = CliRunner().invoke(main, ["report", "--config", str(config)])
+    pack = CliRunner().invoke(main, ["report", "--config", str(config), "--pack", "commercial"])
+    return DemoReport(root, full.output, full.exit_code, pack.output, pack.exit_code)

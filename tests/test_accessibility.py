@@ -41,7 +41,7 @@ def build_demo(base: Path) -> tuple[Rendered, PackView]:
         validated = validate(intake.workbooks, config, DEMO_PERIOD, intake.unreadable)
         scored = score(validated, config)
         view = pack_context(scored, validated, config)
-        rendered = render_pack(scored, validated, config, out)
+        rendered = render_pack(scored, validated, config, out, in_process=False)
         saved.write_bytes(pickle.dumps(view))
         return rendered, view
     view = pickle.loads(saved.read_bytes())

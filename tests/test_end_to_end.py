@@ -114,12 +114,11 @@ def test_demo_command_regenerates_the_same_data(tmp_path):
         assert (copy / "inbox" / original.name).read_bytes() == original.read_bytes()
 
 
-def test_report_command_builds_every_output_for_the_demo(tmp_path):
+def test_report_command_builds_every_output_for_the_demo(demo_report):
     """`scorecard report` on a copy of the demo writes the pack, data book and validation."""
-    copy = tmp_path / "demo"
-    shutil.copytree(DEMO_CONFIG.parent, copy, ignore=shutil.ignore_patterns("reports", "archive"))
-    result = CliRunner().invoke(main, ["report", "--config", str(copy / "scorecard.toml")])
-    assert result.exit_code == 0, result.output
+    copy = demo_report.root
+    assert demo_report.report_exit == 0, demo_report.report_output
+    output = demo_report.report_output
     out = copy / "reports" / "2026-10"
     assert sorted(p.name for p in out.iterdir() if p.is_file()) == [
         "analyst-annex-2026-10.pdf",
@@ -129,7 +128,7 @@ def test_report_command_builds_every_output_for_the_demo(tmp_path):
         "validation-2026-10.html",
         "validation-2026-10.json",
     ]
-    assert "Board pack:" in result.output and "pages)" in result.output
+    assert "Board pack:" in output and "pages)" in output
     archived = sorted(p.name for p in (copy / "archive").iterdir())
     assert len([n for n in archived if n.endswith(".xlsx")]) == 10
     assert "ledger.sqlite" in archived

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.atomic import exclusive
+
 DEMO = Path(__file__).resolve().parent.parent / "examples" / "demo"
 PERIOD = "2026-10"
 
@@ -83,3 +85,23 @@ def test_after_a_kill_the_next_run_gives_the_same_pack(tmp_path: Path) -> None:
     assert _report(killed) == 0
     name = f"reports/{PERIOD}/board-pack-{PERIOD}.pdf"
     assert (tmp_path / "killed" / name).read_bytes() == (tmp_path / "clean" / name).read_bytes()
+
+
+def test_a_killed_runs_forked_workers_do_not_keep_its_lock(tmp_path: Path) -> None:
+    """Layout workers are forked while the run holds its lock; with the run killed, a
+    worker still busy must not keep the next run out."""
+    lock = tmp_path / "archive" / ".lock"
+    script = (
+        "import os, signal, time\n"
+        "from pathlib import Path\n"
+        "from pipeline.atomic import exclusive\n"
+        f"with exclusive(Path({str(lock)!r})):\n"
+        "    if os.fork() == 0:\n"
+        "        time.sleep(20)\n"
+        "        os._exit(0)\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    killed = subprocess.run([sys.executable, "-c", script], timeout=60, check=False)
+    assert killed.returncode == -signal.SIGKILL
+    with exclusive(lock):  # the orphaned worker is still sleeping: the lock is free anyway
+        pass

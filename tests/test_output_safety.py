@@ -208,8 +208,8 @@ def test_any_text_round_trips_through_an_excel_cell(tmp_path_factory, text):
         return str(x).replace("\r\n", "\n").replace("\r", "\n")
 
     expected = lines(clean_text(text))
-    if not expected.strip():  # the reader gives a whitespace-only text back as a blank
-        assert lines(read) in ("", expected)
+    if not expected.strip():  # a whitespace-only text may come back blank or trimmed
+        assert not lines(read).strip()  # ("\n\xa0" reads as "\xa0"): never as a value
     else:
         assert lines(read) == expected
 

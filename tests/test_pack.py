@@ -124,8 +124,11 @@ class _Collect(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def render_pack(scored: Scored, validated: Validated, config: Config, out: Path) -> Rendered:
-    """write_pack, recording every URL the fetcher is asked for and every WeasyPrint warning."""
+def render_pack(
+    scored: Scored, validated: Validated, config: Config, out: Path, in_process: bool = True
+) -> Rendered:
+    """write_pack, recording every URL the fetcher is asked for and every WeasyPrint warning
+    (the workers' warnings are logged again here; their fetches are seen in-process only)."""
     fetched: list[str] = []
     original = AssetFetcher.fetch
 
@@ -139,7 +142,8 @@ def render_pack(scored: Scored, validated: Validated, config: Config, out: Path)
     try:
         with pytest.MonkeyPatch.context() as mp:
             mp.setattr(AssetFetcher, "fetch", recording)
-            mp.setenv("SCORECARD_WORKERS", "1")  # fetches and warnings seen in this process
+            if in_process:
+                mp.setenv("SCORECARD_WORKERS", "1")
             paths = write_pack(scored, validated, config, out, "test")
     finally:
         logger.removeHandler(handler)

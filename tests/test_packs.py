@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -28,12 +27,6 @@ from tests.frames import make_config, make_validated
 DEMO = Path(__file__).resolve().parent.parent / "examples" / "demo"
 PERIOD = "2026-10"
 COMMERCIAL = ("Commercial", "Sales", "Marketing", "Customer success")  # COMM and its units
-PACKS = """
-[[packs]]
-name = "commercial"
-title = "Commercial directorate pack"
-root = "COMM"
-"""
 CELL = re.compile(r"\b[A-Za-z][A-Za-z ]*![A-Z]{1,3}[0-9]+\b")  # KPIs!R4, 'Check-ins'!B2
 HEX64 = re.compile(r"\b[0-9a-f]{64}\b")
 SCORE = re.compile(r"(\d+(?:\.\d)?%|—)\s*[●▲■○]\s*(Green|Amber|Red|No data)")
@@ -75,19 +68,15 @@ def printed_score(page: str, name: str) -> tuple[str, str]:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the demo with a [[packs]] for Commercial: `report`, then `report --pack`."""
-    root = tmp_path_factory.mktemp("packs") / "demo"
-    shutil.copytree(DEMO, root, ignore=shutil.ignore_patterns("reports", "archive"))
-    config = root / "scorecard.toml"
-    config.write_text(config.read_text(encoding="utf-8") + PACKS, encoding="utf-8")
-    full = CliRunner().invoke(main, ["report", "--config", str(config)])
-    assert full.exit_code == 0, full.output
-    assert "Annex:" in full.output and "10 departments, one page each" in full.output
-    pack = CliRunner().invoke(main, ["report", "--config", str(config), "--pack", "commercial"])
-    assert pack.exit_code == 0, pack.output
-    assert "Pack commercial:" in pack.output and "Board pack:" not in pack.output
-    return root
+def demo(demo_report) -> Path:
+    """The shared demo report (conftest): `report`, then `report --pack commercial`."""
+    assert demo_report.report_exit == 0, demo_report.report_output
+    assert "Annex:" in demo_report.report_output
+    assert "10 departments, one page each" in demo_report.report_output
+    assert demo_report.pack_exit == 0, demo_report.pack_output
+    assert "Pack commercial:" in demo_report.pack_output
+    assert "Board pack:" not in demo_report.pack_output
+    return demo_report.root
 
 
 def out(root: Path) -> Path:

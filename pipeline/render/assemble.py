@@ -494,20 +494,22 @@ def assemble(parts: Sequence[LaidOut], folio: bytes, options: dict[str, Any]) ->
         for annot in page.obj.get("/Annots", ()):
             if "/StructParent" in annot and int(annot.StructParent) < 0:
                 annot.StructParent = total + (-int(annot.StructParent) - 1)
-    nums_out = pikepdf.Array()
+    # Built as one list: extending a pikepdf Array item by item copies it (quadratic).
+    nums_out: list[Any] = []
     for key, value in page_nums:
-        nums_out.extend([key, value])
+        nums_out += [key, value]
     for index, value, _ in annotation_nums:
-        nums_out.extend([total + index, value])
-    tree_root.ParentTree = out.make_indirect(pikepdf.Dictionary(Nums=nums_out))
+        nums_out += [total + index, value]
+    tree_root.ParentTree = out.make_indirect(pikepdf.Dictionary(Nums=pikepdf.Array(nums_out)))
     tree_root.ParentTreeNextKey = total + len(annotation_nums)
     root.StructTreeRoot = tree_root
 
     if destinations:
-        flat = pikepdf.Array()
+        flat: list[Any] = []
         for anchor in sorted(destinations):
-            flat.extend([pikepdf.String(anchor), destinations[anchor]])
-        root.Names = pikepdf.Dictionary(Dests=out.make_indirect(pikepdf.Dictionary(Names=flat)))
+            flat += [pikepdf.String(anchor), destinations[anchor]]
+        names = pikepdf.Dictionary(Names=pikepdf.Array(flat))
+        root.Names = pikepdf.Dictionary(Dests=out.make_indirect(names))
     _outline(out, parts)
     _stamp_folios(out, pikepdf.open(io.BytesIO(folio)))
 

@@ -6,6 +6,7 @@ Also the restated months: past months this period's workbooks changed since the 
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -53,6 +54,24 @@ LEVEL_TITLES = {
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """A frame's rows as dicts ([] for an empty frame)."""
     return frame.to_dict("records") if len(frame) else []
+
+
+# Every department's page asks for its own rows of the same frames: converted once per
+# frame, not once per department (that was quadratic: 50 s of 160 at 50 departments).
+_BY_DEPARTMENT: dict[int, tuple[weakref.ref, dict[str, list[dict[str, Any]]]]] = {}
+
+
+def department_rows(frame: pd.DataFrame, department_id: str) -> list[dict[str, Any]]:
+    """`records(frame)` of one department (fresh dicts: callers may change them)."""
+    key = id(frame)
+    hit = _BY_DEPARTMENT.get(key)
+    if hit is None or hit[0]() is not frame:
+        split: dict[str, list[dict[str, Any]]] = {}
+        for row in records(frame):
+            split.setdefault(row["department_id"], []).append(row)
+        hit = (weakref.ref(frame, lambda _ref, k=key: _BY_DEPARTMENT.pop(k, None)), split)
+        _BY_DEPARTMENT[key] = hit
+    return [dict(row) for row in hit[1].get(department_id, ())]
 
 
 # --- views -----------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -37,7 +38,7 @@ from pipeline.render.format import (
     trend_view,
     unit_kind,
 )
-from pipeline.render.views_appendix import RejectedView, records
+from pipeline.render.views_appendix import RejectedView, department_rows, records
 from pipeline.render.views_narrative import NarrativeView, narrative_view
 from pipeline.score import Scored
 from pipeline.validate import Validated
@@ -323,6 +324,20 @@ def _scale(x: Any, factor: float) -> float:
     return math.nan if is_blank(x) else float(x) * factor
 
 
+_BY_ID: dict[int, tuple[weakref.ref, dict[str, dict[str, Any]]]] = {}
+
+
+def _objectives_by_id(frame: Any) -> Mapping[str, Mapping[str, Any]]:
+    """Every objective by ID, made once per frame (read only: shared by every page)."""
+    key = id(frame)
+    hit = _BY_ID.get(key)
+    if hit is None or hit[0]() is not frame:
+        rows = {o["objective_id"]: o for o in records(frame)}
+        hit = (weakref.ref(frame, lambda _ref, k=key: _BY_ID.pop(k, None)), rows)
+        _BY_ID[key] = hit
+    return hit[1]
+
+
 def department_view(
     d: Mapping[str, Any],
     trail: Sequence[str],
@@ -345,14 +360,10 @@ def department_view(
     dept = d["department_id"]
     scale = rollup_thresholds(config.scoring)
     currency = config.organisation.currency
-    kpis = [k for k in records(scored.kpis) if k["department_id"] == dept]
-    objectives = {
-        o["objective_id"]: o for o in records(scored.objectives) if o["department_id"] == dept
-    }
-    all_objectives = {o["objective_id"]: o for o in records(scored.objectives)}
-    persp = {
-        r["perspective"]: r for r in records(scored.perspectives) if r["department_id"] == dept
-    }
+    kpis = department_rows(scored.kpis, dept)
+    objectives = {o["objective_id"]: o for o in department_rows(scored.objectives, dept)}
+    all_objectives = _objectives_by_id(scored.objectives)
+    persp = {r["perspective"]: r for r in department_rows(scored.perspectives, dept)}
     sections = []
     for name in config.perspective_names:  # top lane first, as a board reads a scorecard
         in_persp = [k for k in kpis if k["perspective"] == name]
@@ -408,9 +419,7 @@ def department_view(
     okrs = _department_okrs(scored, dept, fill, okr_thresholds(config.scoring))
     initiatives = _initiatives(validated, dept, currency, all_objectives, fill)
     sub = submission
-    okr_dept = next(
-        (r for r in records(scored.okr_departments) if r["department_id"] == dept), None
-    )
+    okr_dept = next(iter(department_rows(scored.okr_departments, dept)), None)
     framework = d["framework"]
     return DepartmentView(
         narrative=narrative_view(validated, dept),
@@ -454,8 +463,8 @@ def department_view(
 def _department_okrs(
     scored: Scored, dept: str, fill: str, scale: Sequence[float]
 ) -> DepartmentOkrs:
-    objs = [o for o in records(scored.okr_objectives) if o["department_id"] == dept]
-    krs = [k for k in records(scored.key_results) if k["department_id"] == dept]
+    objs = department_rows(scored.okr_objectives, dept)
+    krs = department_rows(scored.key_results, dept)
     current = [o for o in objs if bool(o["current_quarter"])]
     other = [o for o in objs if not bool(o["current_quarter"])]
     views = []
@@ -553,7 +562,7 @@ def _initiatives(
     if not len(frame):
         return []
     rows = []
-    for i in records(frame[frame["department_id"] == dept]):
+    for i in department_rows(frame, dept):
         status = fmt_text(i.get("status"))
         symbol, css = initiative_status(status)
         budget, spent = i.get("budget"), i.get("spent")
