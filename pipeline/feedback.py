@@ -36,6 +36,7 @@ inside the feedback folder whatever the dropped file was called.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import math
@@ -58,7 +59,7 @@ from openpyxl.utils.cell import absolute_coordinate, column_index_from_string
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
-from pipeline.atomic import replacing
+from pipeline.atomic import CannotWrite, replacing
 from pipeline.problems import ERROR, WARNING, Problem
 from pipeline.render.excel import comment_text, set_text
 
@@ -219,13 +220,42 @@ def write_feedback(source: Path, problems: list[Problem], out_dir: Path) -> Path
     """
     if not problems or any(p.code in READER_REFUSALS for p in problems):
         return None
-    data = _feedback_bytes(source, problems)
-    if data is None:
-        return None
+    # The copy depends on the file's bytes and its problems only: a month's second run (one
+    # department resubmitted) reuses the others' copies instead of rebuilding each (~1 s).
+    key = _cache_key(source, problems)
+    cached = out_dir / CACHE_FOLDER / f"{key}.xlsx"
+    try:
+        data: bytes | None = cached.read_bytes()
+    except OSError:
+        data = _feedback_bytes(source, problems)
+        if data is None:
+            return None
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            with replacing(cached) as temp:
+                temp.write_bytes(data)
+        except CannotWrite:
+            pass  # a cache that cannot be written only costs time
     target = feedback_path(source.name, out_dir)
     with replacing(target) as temp:
         temp.write_bytes(data)
     return target
+
+
+CACHE_FOLDER = ".cache"  # in the feedback folder: copies by the hash of what made them
+
+
+def _cache_key(source: Path, problems: list[Problem]) -> str:
+    """The file's bytes, its problems, this module's code and openpyxl's version."""
+    digest = hashlib.sha256(source.read_bytes())
+    digest.update(_code_version())
+    digest.update(repr((openpyxl.__version__, problems)).encode("utf-8"))
+    return digest.hexdigest()
+
+
+@functools.cache
+def _code_version() -> bytes:
+    return hashlib.sha256(Path(__file__).read_bytes()).digest()
 
 
 # --- building the copy -----------------------------------------------------------------------

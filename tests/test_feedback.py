@@ -492,3 +492,17 @@ def test_values_copied_from_calamine_are_safe_in_excel(tmp_path):
     assert back["D2"].value == datetime(2026, 10, 9, 8, 30)
     assert back["E2"].value is None and back["F2"].value is None
     assert "<f>" not in _sheet_xml(path, back.title)
+
+
+def test_a_second_run_reuses_the_copy_built_for_the_same_file_and_problems(tmp_path, monkeypatch):
+    """Same bytes and problems: the copy is not built again; a new problem rebuilds it."""
+    source = _broken_workbook(tmp_path / "in")
+    problems = _problems_of(source, tmp_path)
+    first = write_feedback(source, problems, tmp_path / "feedback").read_bytes()
+    built = []
+    original = feedback._feedback_bytes
+    monkeypatch.setattr(feedback, "_feedback_bytes", lambda s, p: built.append(s) or original(s, p))
+    again = write_feedback(source, problems, tmp_path / "feedback")
+    assert again.read_bytes() == first and built == []
+    write_feedback(source, problems[:1], tmp_path / "feedback")
+    assert built == [source]
