@@ -234,8 +234,8 @@ def write_feedback(source: Path, problems: list[Problem], out_dir: Path) -> Path
             cached.parent.mkdir(parents=True, exist_ok=True)
             with replacing(cached) as temp:
                 temp.write_bytes(data)
-        except CannotWrite:
-            pass  # a cache that cannot be written only costs time
+        except (CannotWrite, OSError):
+            pass  # a cache that cannot be written only costs time (the copy says why)
     target = feedback_path(source.name, out_dir)
     with replacing(target) as temp:
         temp.write_bytes(data)
