@@ -43,8 +43,12 @@ watch: $(STAMP)
 score: $(STAMP)
 	$(BIN)/scorecard score --config $(CONFIG) $(PERIOD_OPT)
 
+# Timings and memory on generated organisations (build/bench/org-N), written to
+# reports/bench/bench.json:  make bench SIZES=10,50 REPEAT=1
+SIZES  ?= 10,50,200
+REPEAT ?= 3
 bench: $(STAMP)
-	$(PY) -m pipeline.bench --config $(CONFIG)
+	$(PY) -m pipeline.bench --sizes $(SIZES) --repeat $(REPEAT)
 
 clean:
 	rm -rf $(VENV) examples/demo/reports examples/demo/archive

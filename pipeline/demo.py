@@ -288,12 +288,15 @@ def catalogue() -> Mapping[str, DemoDepartment]:
 # --- content generation (pure) -------------------------------------------------------------
 
 
-def demo_content(config: Config, period: str) -> dict[str, WorkbookContent]:
+def demo_content(
+    config: Config, period: str, departments: Mapping[str, DemoDepartment] | None = None
+) -> dict[str, WorkbookContent]:
     """Workbook content for every configured department, keyed by department ID.
 
-    Raises ValueError for a department the demo catalogue does not know.
+    `departments` replaces the packaged catalogue (the benchmark's generated organisations,
+    `pipeline.bench_org`). Raises ValueError for a department the catalogue does not know.
     """
-    known = catalogue()
+    known = catalogue() if departments is None else departments
     unknown = [d.id for d in config.departments if d.id not in known]
     if unknown:
         raise ValueError(
