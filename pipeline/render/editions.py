@@ -296,9 +296,9 @@ def write_onepager(
     d = dataclasses.replace(d, first=False)  # no "Department scorecards" bookmark
     order = drop_order(d)
 
-    def attempt(fit: int, gone: int) -> tuple[str, Any]:
+    def html_of(fit: int, gone: int) -> str:
         shown, line = fit_department(d, order[:gone])
-        html = render_html(
+        return render_html(
             view,
             for_pdf=True,
             logo_src=LOGO_URL if logo else "",
@@ -307,21 +307,14 @@ def write_onepager(
             d=shown,
             outside_css=True,
         )
+
+    def attempt(fit: int, gone: int) -> tuple[str, Any]:
+        html = html_of(fit, gone)
         return html, lay_out(html, logo, [sheet])
 
     fit, gone = len(SHRINK) - 1, 0  # the tightest first: most departments need it
     # The first try's HTML decides every later one: a one-pager made from it before is kept.
-    shown, line = fit_department(d, ())
-    first = render_html(
-        view,
-        for_pdf=True,
-        logo_src=LOGO_URL if logo else "",
-        audience=audience.onepager(view, fit, line),
-        template=ONEPAGER_TEMPLATE,
-        d=shown,
-        outside_css=True,
-    )
-    key = cache_key(text + first, logo)
+    key = cache_key(text + html_of(fit, gone), logo)
     hit = document_from_cache(cache, key)
     if hit is not None:
         write_bytes(path, hit[0])
