@@ -59,8 +59,11 @@ WORKERS_VARIABLE = "SCORECARD_WORKERS"
 class Part:
     """One part of the pack: its key (the first anchor it holds) and the anchors it holds."""
 
-    key: str
-    keys: tuple[str, ...]
+    keys: tuple[str, ...]  # the anchors it holds; the first names the part
+
+    @property
+    def key(self) -> str:
+        return self.keys[0]
 
 
 @dataclass(frozen=True)
@@ -78,12 +81,15 @@ class LaidOut:
     """A part laid out and written: its tagged PDF and what assembly needs to know."""
 
     pdf: bytes
-    pages: int
     anchors: dict[str, int]  # anchor -> page index within the part (its own anchors)
     bookmarks: list[list[tuple[int, str, tuple[float, float], str]]]  # per page
     heights: list[float]  # page heights in CSS px
     messages: list[tuple[int, str]]  # WeasyPrint's warnings while laying it out
     cached: bool = False  # read from the cache, not laid out in this run
+
+    @property
+    def pages(self) -> int:
+        return len(self.heights)
 
 
 class _Collect(logging.Handler):
@@ -99,24 +105,24 @@ def split(view: Any, audience: Any) -> list[Part]:
     """The pack's parts in reading order. A department too short for a page of its own
     (`.dept.short` does not break the page) stays in the part of the one before it."""
     sections = audience.sections
-    parts = [Part(FRONT, (FRONT,))]
+    parts = [Part((FRONT,))]
     if "summary" in sections:
-        parts.append(Part("summary", ("summary",)))
+        parts.append(Part(("summary",)))
     if "overview" in sections or "strategy" in sections:
-        parts.append(Part("overview", ("overview",)))
+        parts.append(Part(("overview",)))
     if "perspectives" in sections:
-        parts += [Part(p.tile.anchor, (p.tile.anchor,)) for p in view.perspective_pages]
+        parts += [Part((p.tile.anchor,)) for p in view.perspective_pages]
     if "departments" in sections:
         for d in view.departments:
             if d.has_content:
-                parts.append(Part(d.anchor, (d.anchor,)))
+                parts.append(Part((d.anchor,)))
             else:  # flows on after whatever comes before it, as in one document
                 last = parts[-1]
-                parts[-1] = Part(last.key, (*last.keys, d.anchor))
+                parts[-1] = Part((*last.keys, d.anchor))
     if "appendix" in sections:
         if view.glossary:  # an empty part would still be a (blank) page
-            parts.append(Part("glossary", ("glossary",)))
-        parts.append(Part("appendix", ("appendix",)))
+            parts.append(Part(("glossary",)))
+        parts.append(Part(("appendix",)))
     return parts
 
 
@@ -130,7 +136,6 @@ def render_parts(
 ) -> Assembled:
     """Lay out `parts` (HTML from `html_for(keys, page_of=...)`, or the folio's from
     `html_for((), folio_pages=N)`) across the cores and assemble them."""
-    from pipeline.render.pack import PDF_OPTIONS
 
     body = list(parts[1:])
     htmls = {p.key: html_for(p.keys) for p in body}
@@ -162,7 +167,7 @@ def render_parts(
     folio = _folio(html_for, total, logo, created_epoch, cache)
     ordered = [front, *(done[p.key] for p in body)]
     laid_out = sum(1 for p in body if p.key in fresh) + (FRONT in front_fresh)
-    return Assembled(assemble(ordered, folio, PDF_OPTIONS), total, len(parts), laid_out)
+    return Assembled(assemble(ordered, folio), total, len(parts), laid_out)
 
 
 def _laid_out_now(done: dict[str, LaidOut]) -> set[str]:
@@ -181,7 +186,8 @@ def _page_attr(page: int | None) -> Markup:
 # --- laying out ------------------------------------------------------------------------------
 
 
-def _cache_key(html: str, logo: Path | None) -> str:
+def cache_key(html: str, logo: Path | None) -> str:
+    """What a laid-out document depends on: its HTML, the logo, WeasyPrint and its options."""
     import weasyprint
 
     from pipeline.render.pack import PDF_OPTIONS
@@ -193,64 +199,23 @@ def _cache_key(html: str, logo: Path | None) -> str:
     return digest.hexdigest()
 
 
-def _from_cache(folder: Path | None, key: str) -> LaidOut | None:
+# A cache entry is <key>.pdf and <key>.json (what else is known of it; its time of last use
+# is what `prune_cache` goes by). Parts, whole documents and folios are all kept this way.
+
+
+def _read_entry(folder: Path | None, key: str) -> tuple[bytes, dict[str, Any]] | None:
     if folder is None:
         return None
-    pdf, meta = folder / f"{key}.pdf", folder / f"{key}.json"
     try:
-        info = json.loads(meta.read_text(encoding="utf-8"))
-        data = pdf.read_bytes()
-        os.utime(meta)  # last used: kept while in use
+        info = json.loads((folder / f"{key}.json").read_text(encoding="utf-8"))
+        data = (folder / f"{key}.pdf").read_bytes()
+        os.utime(folder / f"{key}.json")  # last used: kept while in use
     except (OSError, ValueError):
         return None
-    return LaidOut(
-        pdf=data,
-        pages=int(info["pages"]),
-        anchors={str(k): int(v) for k, v in info["anchors"].items()},
-        bookmarks=[
-            [(int(b[0]), str(b[1]), (float(b[2][0]), float(b[2][1])), str(b[3])) for b in page]
-            for page in info["bookmarks"]
-        ],
-        heights=[float(h) for h in info["heights"]],
-        messages=[],  # shown when it was laid out
-        cached=True,
-    )
+    return (data, info) if isinstance(info, dict) else None
 
 
-def _to_cache(folder: Path | None, key: str, laid: LaidOut) -> None:
-    if folder is None:
-        return
-    from pipeline.atomic import write_bytes, write_text
-
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        write_bytes(folder / f"{key}.pdf", laid.pdf)
-        info = {
-            "pages": laid.pages,
-            "anchors": laid.anchors,
-            "bookmarks": laid.bookmarks,
-            "heights": laid.heights,
-        }
-        write_text(folder / f"{key}.json", json.dumps(info))
-    except OSError:
-        pass  # a cache that cannot be written only costs time
-
-
-def document_from_cache(folder: Path | None, key: str) -> tuple[bytes, int] | None:
-    """A whole document (the annex, a one-pager) written before from the same HTML: its
-    PDF and page count, or None."""
-    if folder is None:
-        return None
-    try:
-        pages = int(json.loads((folder / f"{key}.json").read_text(encoding="utf-8"))["pages"])
-        data = (folder / f"{key}.pdf").read_bytes()
-        os.utime(folder / f"{key}.json")
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return data, pages
-
-
-def document_to_cache(folder: Path | None, key: str, pdf: bytes, pages: int) -> None:
+def _write_entry(folder: Path | None, key: str, pdf: bytes, info: dict[str, Any]) -> None:
     if folder is None:
         return
     from pipeline.atomic import write_bytes, write_text
@@ -258,14 +223,48 @@ def document_to_cache(folder: Path | None, key: str, pdf: bytes, pages: int) -> 
     try:
         folder.mkdir(parents=True, exist_ok=True)
         write_bytes(folder / f"{key}.pdf", pdf)
-        write_text(folder / f"{key}.json", json.dumps({"pages": pages}))
+        write_text(folder / f"{key}.json", json.dumps(info))
     except OSError:
-        pass
+        pass  # a cache that cannot be written only costs time
 
 
-def cache_key(html: str, logo: Path | None) -> str:
-    """What a laid-out document depends on: its HTML, the logo, WeasyPrint and its options."""
-    return _cache_key(html, logo)
+def _from_cache(folder: Path | None, key: str) -> LaidOut | None:
+    entry = _read_entry(folder, key)
+    if entry is None:
+        return None
+    data, info = entry
+    try:
+        return LaidOut(
+            pdf=data,
+            anchors={str(k): int(v) for k, v in info["anchors"].items()},
+            bookmarks=[
+                [(int(b[0]), str(b[1]), (float(b[2][0]), float(b[2][1])), str(b[3])) for b in page]
+                for page in info["bookmarks"]
+            ],
+            heights=[float(h) for h in info["heights"]],
+            messages=[],  # shown when it was laid out
+            cached=True,
+        )
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+        return None
+
+
+def _to_cache(folder: Path | None, key: str, laid: LaidOut) -> None:
+    info = {"anchors": laid.anchors, "bookmarks": laid.bookmarks, "heights": laid.heights}
+    _write_entry(folder, key, laid.pdf, info)
+
+
+def document_from_cache(folder: Path | None, key: str) -> tuple[bytes, int] | None:
+    """A whole document (the annex, a one-pager) written before from the same HTML: its
+    PDF and page count, or None."""
+    entry = _read_entry(folder, key)
+    if entry is None or not isinstance(entry[1].get("pages"), int):
+        return None
+    return entry[0], entry[1]["pages"]
+
+
+def document_to_cache(folder: Path | None, key: str, pdf: bytes, pages: int) -> None:
+    _write_entry(folder, key, pdf, {"pages": pages})
 
 
 def prune_cache(folder: Path, keep_days: int = CACHE_KEEP_DAYS) -> None:
@@ -288,7 +287,7 @@ def _lay_out_all(
     workers: int | None,
 ) -> dict[str, LaidOut]:
     """Every job's laid-out part, from the cache or laid out in worker processes."""
-    keys = {name: _cache_key(html, logo) for name, html in jobs.items()}
+    keys = {name: cache_key(html, logo) for name, html in jobs.items()}
     done: dict[str, LaidOut] = {}
     todo = []
     for name, html in jobs.items():
@@ -364,7 +363,6 @@ def _lay_out_part(args: tuple[str, Path | None, int, bool]) -> LaidOut:
     return LaidOut(
         messages=collected.messages,
         pdf=out.getvalue(),
-        pages=len(document.pages),
         anchors=anchors,
         bookmarks=[
             [
@@ -384,10 +382,10 @@ def _folio(
     from pipeline.render.pack import _source_date_epoch, lay_out
 
     html = html_for((), folio_pages=total)
-    key = _cache_key(html, logo)
-    hit = cache / f"{key}.folio.pdf" if cache is not None else None
-    if hit is not None and hit.is_file():
-        return hit.read_bytes()
+    key = cache_key(html, logo)
+    hit = document_from_cache(cache, key)
+    if hit is not None:
+        return hit[0]
     before = gc.get_threshold()
     gc.set_threshold(*GC_THRESHOLDS)
     try:
@@ -399,14 +397,7 @@ def _folio(
         gc.set_threshold(*before)
     if len(document.pages) != total:
         raise RuntimeError(f"folio document has {len(document.pages)} pages, not {total}")
-    if hit is not None:
-        from pipeline.atomic import write_bytes
-
-        try:
-            hit.parent.mkdir(parents=True, exist_ok=True)
-            write_bytes(hit, out.getvalue())
-        except OSError:
-            pass
+    document_to_cache(cache, key, out.getvalue(), total)
     return out.getvalue()
 
 
@@ -415,7 +406,7 @@ def _folio(
 _DELIMITER = rb"(?=[\s/\[\]<>(){}%]|$)"
 
 
-def assemble(parts: Sequence[LaidOut], folio: bytes, options: dict[str, Any]) -> bytes:
+def assemble(parts: Sequence[LaidOut], folio: bytes) -> bytes:
     """One PDF from the laid-out parts (the first is the front) and the folio pages."""
     import pikepdf
 
@@ -436,7 +427,7 @@ def assemble(parts: Sequence[LaidOut], folio: bytes, options: dict[str, Any]) ->
     )
     tree_root.K = pikepdf.Array([document])
     page_nums: list[tuple[int, Any]] = []
-    annotation_nums: list[tuple[int, Any, Any]] = []  # (index among annotations, value, annot)
+    annotation_nums: list[tuple[int, Any]] = []  # (index among annotations, its element)
     destinations: dict[str, Any] = {}
     for part, src in zip(parts, sources, strict=True):
         offset = len(out.pages)
@@ -470,7 +461,7 @@ def assemble(parts: Sequence[LaidOut], folio: bytes, options: dict[str, Any]) ->
             if key < part.pages:
                 page_nums.append((offset + key, copied))
             else:
-                annotation_nums.append((annotations_before + key - part.pages, copied, None))
+                annotation_nums.append((annotations_before + key - part.pages, copied))
         for index in range(part.pages):
             page = out.pages[offset + index].obj
             page.StructParents = offset + index
@@ -498,7 +489,7 @@ def assemble(parts: Sequence[LaidOut], folio: bytes, options: dict[str, Any]) ->
     nums_out: list[Any] = []
     for key, value in page_nums:
         nums_out += [key, value]
-    for index, value, _ in annotation_nums:
+    for index, value in annotation_nums:
         nums_out += [total + index, value]
     tree_root.ParentTree = out.make_indirect(pikepdf.Dictionary(Nums=pikepdf.Array(nums_out)))
     tree_root.ParentTreeNextKey = total + len(annotation_nums)
