@@ -8,10 +8,12 @@ the typed frames of all workbooks together.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from pipeline import contract
@@ -161,9 +163,21 @@ def _type_sheet(
         letter = raw_sheet.letters[header]
         values: list[Any] = []
         from_text: list[bool] = []
+        flags = raw_sheet.flags
+        blank = parse_cell(None, col)  # the commonest cell, typed once per column
+        fast = _FAST_PATHS.get(col.kind)
         for row_number, raw in zip(numbers, columns[header], strict=True):
+            if not flags:  # the common cells, typed without a Parsed (as parse_cell would)
+                if raw is None:
+                    values.append(blank.value)
+                    from_text.append(False)
+                    continue
+                if fast is not None and (value := fast(raw)) is not _SLOW:
+                    values.append(value)
+                    from_text.append(False)
+                    continue
             ref = f"{letter}{row_number}"
-            flag = raw_sheet.flags.get(ref) if raw_sheet.flags else None
+            flag = flags.get(ref) if flags else None
             if flag is not None:
                 code = "formula-without-value" if flag == "formula-without-value" else "error-value"
                 found.append(
@@ -199,27 +213,42 @@ def _type_sheet(
         percent_text[col.key] = from_text
     # The problems are appended column by column; they are reported in row order.
     found[start:] = sorted(found[start:], key=_row_then_column(raw_sheet, header_of, spec))
+    # Typed arrays, so pandas infers nothing: building 300 small frames this way (50
+    # workbooks) costs a third of what lists of objects did.
     columns_out: dict[str, Any] = dict(data)
     for col in spec.columns:
         if col.kind in NUMERIC_KINDS:
-            columns_out[col.key] = pd.to_numeric(
-                pd.Series(data[col.key], dtype=object), errors="coerce"
-            ).astype(float)
+            columns_out[col.key] = np.array(data[col.key], dtype=float)  # None -> NaN
+            columns_out[f"pct_text__{col.key}"] = np.array(percent_text[col.key], dtype=bool)
         elif col.kind == "date":
             columns_out[col.key] = pd.to_datetime(
                 pd.Series(data[col.key], dtype=object), errors="coerce"
             )
-    for col in spec.columns:
-        columns_out[f"pct_text__{col.key}"] = percent_text[col.key]
-    # Cells that failed to parse are already reported: don't report them again as blank.
-    reported = {p.cell for p in found[start:] if p.severity == ERROR}
-    letter_of = {key: raw_sheet.letters[header] for key, header in header_of.items()}
-    columns_out["unusable_cells"] = [
-        {key for key, letter in letter_of.items() if f"{spec.name}!{letter}{r}" in reported}
-        for r in numbers
-    ]
-    typed = pd.DataFrame(columns_out, index=range(len(numbers)))
-    return typed
+    columns_out["unusable_cells"] = _unusable_cells(found[start:], numbers, raw_sheet, header_of)
+    return pd.DataFrame(columns_out, index=range(len(numbers)))
+
+
+_NONE_UNUSABLE: frozenset[str] = frozenset()
+
+
+def _unusable_cells(
+    sheet_problems: list[Problem],
+    numbers: list[int],
+    raw_sheet: RawSheet,
+    header_of: dict[str, str],
+) -> list[frozenset[str]]:
+    """Per row, the columns whose cell failed to parse: already reported, so the schema
+    must not report them again as blank."""
+    key_of = {raw_sheet.letters[header]: key for key, header in header_of.items()}
+    by_row: dict[int, set[str]] = {}
+    for prob in sheet_problems:
+        if prob.severity != ERROR or not prob.cell:
+            continue
+        ref = prob.cell.split("!")[-1]
+        letters = ref.rstrip("0123456789")
+        if letters in key_of and ref[len(letters) :]:
+            by_row.setdefault(int(ref[len(letters) :]), set()).add(key_of[letters])
+    return [frozenset(by_row[r]) if r in by_row else _NONE_UNUSABLE for r in numbers]
 
 
 def _row_then_column(
@@ -293,6 +322,45 @@ def _first_text(row: pd.Series) -> str:
     return ""
 
 
+_SLOW = object()  # a fast path's "ask parse_cell"
+
+
+def _plain_number(raw: Any) -> Any:
+    return raw if type(raw) is float and math.isfinite(raw) else _SLOW
+
+
+def _plain_fraction(raw: Any) -> Any:
+    # 1 < x <= 100 in a % column is `percent-as-whole-number`: parse_cell says so
+    return raw if type(raw) is float and math.isfinite(raw) and not 1 < raw <= 100 else _SLOW
+
+
+def _verbatim(raw: Any) -> bool:
+    """Text that `clean_text` would give back unchanged: printable ASCII, no edge or
+    doubled spaces, within the length limit."""
+    return (
+        type(raw) is str
+        and raw.isascii()
+        and raw.isprintable()
+        and 0 < len(raw) <= MAX_TEXT_CHARS
+        and raw[0] != " "
+        and raw[-1] != " "
+        and "  " not in raw
+    )
+
+
+# Per column kind: a cell's typed value when it is plainly one, else _SLOW. Measured on 50
+# generated workbooks: four cells in five take one, and typing costs half what it did.
+_FAST_PATHS: dict[str, Callable[[Any], Any]] = {
+    ColumnKind.NUMBER: _plain_number,
+    ColumnKind.VALUE: _plain_number,
+    ColumnKind.CONFIDENCE: _plain_number,
+    ColumnKind.WEIGHT: _plain_number,
+    ColumnKind.PERCENT: _plain_fraction,
+    ColumnKind.TEXT: lambda raw: raw if _verbatim(raw) else _SLOW,
+    ColumnKind.ID: lambda raw: raw.upper() if _verbatim(raw) else _SLOW,
+}
+
+
 def parse_cell(raw: Any, col: contract.Column, date_order: str | None = None) -> Parsed:
     """One cell value typed by its column's kind (blank is None, never zero)."""
     if col.kind == ColumnKind.PERCENT:
@@ -337,9 +405,9 @@ def concat_frames(frames: list[pd.DataFrame], spec: SheetSpec) -> pd.DataFrame:
     for col in spec.columns:
         if col.kind in NUMERIC_KINDS:
             empty[col.key] = empty[col.key].astype(float)
+            empty[f"pct_text__{col.key}"] = pd.Series(dtype=bool)
         elif col.kind == "date":
             empty[col.key] = pd.to_datetime(empty[col.key])
-        empty[f"pct_text__{col.key}"] = pd.Series(dtype=bool)
     empty["unusable_cells"] = pd.Series(dtype=object)
     return empty
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 from xml.parsers import expat
 
+import numpy as np
 import pandas as pd
 import python_calamine
 
@@ -225,7 +226,11 @@ def _to_raw_sheet(name: str, rows: list[list[Any]], flags: dict[str, str]) -> Ra
         ):
             records.append(values)
             index.append(offset)
-    frame = pd.DataFrame(records, columns=headers, index=pd.Index(index, name="row"), dtype=object)
+    # One 2-D object block: a frame from a list of row lists infers every column's type.
+    grid = np.empty((len(records), len(headers)), dtype=object)
+    for i, values in enumerate(records):
+        grid[i, :] = values
+    frame = pd.DataFrame(grid, columns=headers, index=pd.Index(index, name="row"), copy=False)
     return RawSheet(name, frame, letters, flags)
 
 
@@ -363,6 +368,8 @@ def _check_members(archive: zipfile.ZipFile) -> dict[str, bytes]:
     wanted = (Sheet.SUBMISSION, *DATA_SHEETS)
     sheets = {n: part for n, part in _sheet_parts(parts).items() if n.strip() in wanted}
     for name, part in sheets.items():  # only the sheets calamine will be asked to load
+        if extent_surely_within(parts[part], MAX_EXTENT_ROWS, MAX_EXTENT_COLUMNS):
+            continue
         rows, columns = sheet_extent(parts[part])
         if rows > MAX_EXTENT_ROWS or columns > MAX_EXTENT_COLUMNS:
             raise UnreadableWorkbook(
@@ -449,11 +456,39 @@ def _sheet_parts(parts: dict[str, bytes]) -> dict[str, str]:
 
 
 _EXTENT_TAG = re.compile(rb"<(?:\w+:)?(row|c)\b([^>]*)>")
-_EXTENT_REF = re.compile(rb'(?:^|\s)r="([A-Za-z]*)([0-9]*)"')
+_EXTENT_REF = re.compile(rb"""(?:^|\s)r\s*=\s*["']([A-Za-z]*)([0-9]*)["']""")
 _ROW_TAG = re.compile(rb"<(?:\w+:)?row\b")
 _CELL_TAG = re.compile(rb"<(?:\w+:)?c\b")
-_ROW_REF = re.compile(rb'<(?:\w+:)?row\b[^>]*?\sr="([0-9]+)"')
-_CELL_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*?\sr="([A-Za-z]+)([0-9]+)"')
+_ROW_REF = re.compile(rb"""<(?:\w+:)?row\b[^>]*?\sr\s*=\s*["']([0-9]+)["']""")
+_CELL_REF = re.compile(rb"""<(?:\w+:)?c\b[^>]*?\sr\s*=\s*["']([A-Za-z]+)([0-9]+)["']""")
+
+
+# An `r` attribute, in any quoting or spacing XML allows, of 5+ characters or 3+ before a
+# digit: every address past row 9,999 or column 702 (ZZ) is one, and so is one spelled
+# with character references. Shorter ones cannot reach the extent limits. The search has
+# no look-behind (it would be 5x slower): a match counts when whitespace precedes it, so
+# `xmlns:r="http...` and `error="Pick one..."` do not.
+_LONG_ADDRESS = re.compile(rb"""r\s*=\s*["'](?:[^"']{5}|[^"'0-9]{3})""")
+_XML_SPACE = (b" ", b"\t", b"\n", b"\r")
+
+
+def extent_surely_within(xml: bytes, max_rows: int, max_columns: int) -> bool:
+    """A fast, conservative `sheet_extent(xml) <= (max_rows, max_columns)`: True only when
+    counting bytes proves it; False means "walk the sheet" (`sheet_extent`).
+
+    The proof, for a sheet whose every address is within row 9,999 and column 702: a row
+    or cell without an address lands one past the previous one, so the last row is at most
+    9,999 plus the row tags (every one holds the bytes `row`), and the last column at most
+    702 plus the cells without `<c r="` (every cell tag holds `<c` or `:c`). Comments,
+    CDATA, a DTD or a processing instruction could hide or fake tags: those take the walk.
+    """
+    if b"<!" in xml or xml.find(b"<?", 6) >= 0:
+        return False
+    if any(xml[m.start() - 1 : m.start()] in _XML_SPACE for m in _LONG_ADDRESS.finditer(xml)):
+        return False
+    row_tags = xml.count(b"row")
+    unaddressed_cells = xml.count(b"<c") + xml.count(b":c") - xml.count(b'<c r="')
+    return 9_999 + row_tags <= max_rows and 702 + unaddressed_cells <= max_columns
 
 
 def sheet_extent(xml: bytes) -> tuple[int, int]:

@@ -8,6 +8,7 @@ gaps, the reporting month) and percentages typed as whole numbers. Add a new rul
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -198,8 +199,10 @@ def cross_sheet_problems(
         *(ids for dept, ids in objective_depts.items() if dept not in corp_depts)
     )
 
-    def visible_objectives(dept: str) -> set[str]:
-        return objective_depts.get(dept, set()) | corp_objectives
+    # Membership tests, never a union of sets per row: that made this quadratic in the
+    # size of the organisation.
+    def visible(dept: str, objective_id: str) -> bool:
+        return objective_id in corp_objectives or objective_id in objective_depts.get(dept, ())
 
     def unknown(code: str, row: Any, sheet: str, key: str, target: str) -> None:
         """An unknown reference; a corporate one is only a warning while no map is known."""
@@ -210,8 +213,10 @@ def cross_sheet_problems(
 
     for row in objectives.itertuples():
         for target in row.contributes_to or ():
-            if target not in (
-                visible_objectives(row.department_id) | department_objectives | submitted_ids
+            if not (
+                visible(row.department_id, target)
+                or target in department_objectives
+                or target in submitted_ids
             ):
                 unknown("unknown-objective", row, Sheet.OBJECTIVES, "contributes_to", target)
 
@@ -220,7 +225,7 @@ def cross_sheet_problems(
     )
     period_index = months.index(period) + 1
     for row in kpis.itertuples():
-        if row.objective_id and row.objective_id not in visible_objectives(row.department_id):
+        if row.objective_id and not visible(row.department_id, row.objective_id):
             unknown("unknown-objective", row, Sheet.KPIS, "objective_id", row.objective_id)
         elif (
             row.objective_id in objective_perspective
@@ -240,12 +245,10 @@ def cross_sheet_problems(
 
     for row in okrs.itertuples():
         aligned = row.aligned_to
-        if (
-            aligned
-            and aligned
-            not in visible_objectives(row.department_id)
-            | kpi_depts.get(row.department_id, set())
-            | corp_kpis
+        if aligned and not (
+            visible(row.department_id, aligned)
+            or aligned in kpi_depts.get(row.department_id, ())
+            or aligned in corp_kpis
         ):
             unknown("unknown-alignment", row, Sheet.OKRS, "aligned_to", aligned)
         if row.unit == contract.PERCENT_UNIT:
@@ -270,7 +273,7 @@ def cross_sheet_problems(
             _percent_warning(row, "value", Sheet.CHECKINS, add)
 
     for row in initiatives.itertuples():
-        if row.objective_id and row.objective_id not in visible_objectives(row.department_id):
+        if row.objective_id and not visible(row.department_id, row.objective_id):
             unknown("unknown-objective", row, Sheet.INITIATIVES, "objective_id", row.objective_id)
 
     narrative = frames.get(Sheet.NARRATIVE)
@@ -376,7 +379,7 @@ def _implausible_month(
     if not pd.isna(row.target) and row.target != 0:
         references.append((abs(row.target), f"target ({shown_value(row.target)})"))
     if history:
-        typical = float(pd.Series(history).median())
+        typical = float(statistics.median(history))  # as pandas' median: mean of the middle two
         references.append((typical, f"earlier months (typically {shown_value(round(typical, 6))})"))
     if len(references) < (2 if history else 1):
         return

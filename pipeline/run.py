@@ -16,6 +16,7 @@ from pipeline.atomic import clean_stale_temps, exclusive
 from pipeline.config import Config, ConfigError
 from pipeline.fallback import corporate_map, find_fallbacks, with_stale
 from pipeline.feedback import write_feedback
+from pipeline.gctune import fewer_collections
 from pipeline.inbox import (
     accepted_values,
     archive_and_record,
@@ -39,7 +40,14 @@ from pipeline.render.validation import write_validation_html, write_validation_j
 from pipeline.restate import PreviousSubmission, restatements
 from pipeline.sandbox import read_all
 from pipeline.score import Scored, score
-from pipeline.validate import PeriodChoice, Unreadable, Validated, choose_period, validate
+from pipeline.validate import (
+    PeriodChoice,
+    TypingMemo,
+    Unreadable,
+    Validated,
+    choose_period,
+    validate,
+)
 
 # Called as on_step(label, done, total) so a terminal can show progress; silent by default.
 StepCallback = Callable[[str, int, int], None]
@@ -170,6 +178,11 @@ class Assessed:
 
 def assess(config: Config, period: str | None = None, on_step: StepCallback = _quiet) -> Assessed:
     """Read and validate the inbox without writing anything (the `status` chase list)."""
+    with fewer_collections():
+        return _assess(config, period, on_step)
+
+
+def _assess(config: Config, period: str | None, on_step: StepCallback) -> Assessed:
     intake = read_inbox(config, on_step)
     reason = "given with --period"
     if period is None:
@@ -177,11 +190,12 @@ def assess(config: Config, period: str | None = None, on_step: StepCallback = _q
         period, reason = choice.period, choice.reason
     contract.parse_period(period)
     on_step("Validating", 0, 1)
-    validated = validate(intake.workbooks, config, period, intake.unreadable)
+    memo = TypingMemo()
+    validated = validate(intake.workbooks, config, period, intake.unreadable, memo=memo)
     corporate = corporate_map(config, validated)
     if corporate is not None:  # check departments against the map that will be shown
         validated = validate(
-            intake.workbooks, config, period, intake.unreadable, corporate=corporate
+            intake.workbooks, config, period, intake.unreadable, corporate=corporate, memo=memo
         )
     validated = with_stale(validated, find_fallbacks(config, validated, corporate))
     on_step("Validating", 1, 1)

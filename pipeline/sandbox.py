@@ -1,11 +1,15 @@
 """Workbook paths in, what the reader made of each out, every parse in a child process.
 
 A hostile file can make a native library abort (python-calamine allocating a huge range),
-eat memory or spin forever. Each file is read in a forked child with an address-space and
-CPU limit and a wall-clock deadline, so any of these becomes *that* file's rejection
-(`reader-crashed`, `too-slow`) and the run goes on. Forking costs a few milliseconds: the
-child shares the already-imported libraries copy-on-write, so the common case stays fast
-(`make bench` measures it); a few children run at once, one per core.
+eat memory or spin forever. Files are read in forked children with an address-space and
+CPU limit, and each file has a wall-clock deadline, so any of these becomes *that* file's
+rejection (`reader-crashed`, `too-slow`) and the run goes on: the child that died is
+replaced and the other files are read by the new one. A few children run at once, one per
+core, and each reads file after file: a fork of a process holding pandas and WeasyPrint
+costs ~30 ms in page tables and copy-on-write faults, more than reading a workbook, so a
+child per file made the sandbox cost twice the read. A child retires (and a fresh one
+takes over) after `RETIRE_AFTER_FILES` files or `RETIRE_AFTER_CPU_SECONDS` of CPU, so its
+limits always have room for one more file.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import os
 import resource
 import signal
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing import get_all_start_methods, get_context
@@ -26,6 +31,8 @@ from pipeline.read import RawWorkbook, UnreadableWorkbook, read_workbook
 
 TIME_LIMIT_SECONDS = 60  # wall clock per file; a normal workbook takes well under a second
 MEMORY_HEADROOM = 1536 * 1024 * 1024  # address space a child may add to what it inherits
+RETIRE_AFTER_FILES = 64
+RETIRE_AFTER_CPU_SECONDS = 5.0
 
 
 @dataclass
@@ -36,6 +43,22 @@ class Outcome:
     workbook: RawWorkbook | None = None
     code: str = ""
     fields: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _Child:
+    """A forked reader, the file it is reading (index into `paths`) and that file's deadline."""
+
+    process: Any
+    conn: Connection
+    job: tuple[int, Path] | None = None
+    deadline: float = 0.0
+    files: int = 0
+    cpu_seconds: float = 0.0
+
+    @property
+    def spent(self) -> bool:
+        return self.files >= RETIRE_AFTER_FILES or self.cpu_seconds >= RETIRE_AFTER_CPU_SECONDS
 
 
 def read_all(
@@ -49,53 +72,100 @@ def read_all(
         return [_in_process(p) for p in paths]
     context = get_context("fork")
     limit = max(1, workers or min(os.cpu_count() or 1, 4))
-    queue = list(enumerate(paths))
-    running: dict[Any, tuple[int, Path, Any, Connection, float]] = {}
+    queue = deque(enumerate(paths))
+    children: list[_Child] = []
     results: dict[int, Outcome] = {}
-    while queue or running:
-        while queue and len(running) < limit:
-            index, path = queue.pop(0)
-            receive, send = context.Pipe(duplex=False)
-            child = context.Process(target=_child, args=(path, send), daemon=True)
-            child.start()
-            send.close()
-            running[receive] = (index, path, child, receive, time.monotonic() + time_limit)
-        soonest = min(deadline for *_, deadline in running.values())
-        ready = wait(
-            [*running, *(c.sentinel for _, _, c, _, _ in running.values())],
-            timeout=max(0.0, soonest - time.monotonic()),
-        )
-        for conn in list(running):
-            index, path, child, receive, deadline = running[conn]
-            outcome = _collect(path, child, receive, ready, deadline)
-            if outcome is not None:
-                del running[conn]
+    try:
+        while queue or any(c.job for c in children):
+            for child in [c for c in children if c.job is None and c.spent]:
+                _retire(child)
+                children.remove(child)
+            while queue and len(children) < limit:
+                children.append(_start(context))
+            for child in [c for c in children if c.job is None][: len(queue)]:
+                if not _give(child, queue.popleft(), time_limit):  # it died between files
+                    assert child.job is not None
+                    queue.appendleft(child.job)
+                    child.job = None
+                    _retire(child)
+                    children.remove(child)
+            busy = [c for c in children if c.job is not None]
+            soonest = min(c.deadline for c in busy)
+            ready = wait(
+                [*(c.conn for c in busy), *(c.process.sentinel for c in busy)],
+                timeout=max(0.0, soonest - time.monotonic()),
+            )
+            for child in busy:
+                assert child.job is not None
+                index, path = child.job
+                outcome = _collect(child, path, ready)
+                if outcome is None:
+                    continue
                 results[index] = outcome
+                child.job = None
+                if child.process.exitcode is not None or outcome.code in _CHILD_GONE:
+                    children.remove(child)
                 on_done(path)
+    finally:
+        for child in children:
+            _retire(child)
     return [results[i] for i in range(len(paths))]
 
 
-def _collect(
-    path: Path, child: Any, receive: Connection, ready: list[Any], deadline: float
-) -> Outcome | None:
-    """The child's outcome if it has one now (result, crash or timeout), else None."""
-    if receive in ready or receive.poll():
+_CHILD_GONE = ("reader-crashed", "too-slow")  # the child that read it is dead or killed
+
+
+def _start(context: Any) -> _Child:
+    ours, theirs = context.Pipe()
+    process = context.Process(target=_serve, args=(theirs,), daemon=True)
+    process.start()
+    theirs.close()
+    return _Child(process, ours)
+
+
+def _give(child: _Child, job: tuple[int, Path], time_limit: float) -> bool:
+    """Send a file to an idle child; False if the child is gone (the file is not to blame)."""
+    child.job = job
+    child.deadline = time.monotonic() + time_limit
+    try:
+        child.conn.send(job[1])
+    except OSError:
+        return False
+    return True
+
+
+def _retire(child: _Child) -> None:
+    """Ask an idle child to leave; kill it if it does not (a busy one is killed)."""
+    try:
+        if child.job is None:
+            child.conn.send(None)
+    except OSError:
+        pass
+    child.process.join(1 if child.job is None else 0)
+    if child.process.is_alive():
+        child.process.kill()
+        child.process.join(5)
+    child.conn.close()
+
+
+def _collect(child: _Child, path: Path, ready: list[Any]) -> Outcome | None:
+    """The child's outcome for `path` if it has one now (result, crash or timeout), else None."""
+    if child.conn in ready or child.conn.poll():
         try:
-            message = receive.recv()
+            message, child.cpu_seconds = child.conn.recv()
         except (EOFError, OSError):
-            message = None
-        child.join(5)
-        receive.close()
-        if message is not None:
-            return _outcome(path, message)
-        return _crashed(path, child)
-    if child.sentinel in ready and not child.is_alive():
-        receive.close()
-        return _crashed(path, child)
-    if time.monotonic() >= deadline:
-        child.kill()
-        child.join(5)
-        receive.close()
+            child.process.join(5)
+            child.conn.close()
+            return _crashed(path, child.process)
+        child.files += 1
+        return _outcome(path, message)
+    if child.process.sentinel in ready and not child.process.is_alive():
+        child.conn.close()
+        return _crashed(path, child.process)
+    if time.monotonic() >= child.deadline:
+        child.process.kill()
+        child.process.join(5)
+        child.conn.close()
         return Outcome(path, code="too-slow", fields={"seconds": f"{TIME_LIMIT_SECONDS:g}"})
     return None
 
@@ -112,16 +182,24 @@ def _outcome(path: Path, message: tuple[Any, ...]) -> Outcome:
     return Outcome(path, code=message[1], fields=dict(message[2]))
 
 
-def _child(path: Path, send: Connection) -> None:
-    """In the child: limit memory and CPU, read, send the result, leave without teardown."""
+def _serve(conn: Connection) -> None:
+    """In the child: limit memory and CPU, then read each path sent until None; leave
+    without interpreter teardown. Anything but a verdict on the file ends the child, and
+    the parent reports that file as `reader-crashed`."""
     try:
         faulthandler.disable()  # a crash is reported by the parent, not dumped on stderr
         os.dup2(os.open(os.devnull, os.O_WRONLY), 2)  # nor a library's panic message
         _limit_resources()
-        send.send(_message(path))
+        while (path := conn.recv()) is not None:
+            conn.send((_message(path), _cpu_seconds()))
     except BaseException:  # noqa: BLE001 - whatever happens, the parent decides from the exit
         os._exit(70)
     os._exit(0)
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _message(path: Path) -> tuple[Any, ...]:
@@ -136,7 +214,7 @@ def _limit_resources() -> None:
     if inherited:
         cap = inherited + MEMORY_HEADROOM
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-    cpu = int(TIME_LIMIT_SECONDS) + 5
+    cpu = int(RETIRE_AFTER_CPU_SECONDS + TIME_LIMIT_SECONDS) + 5  # room for one more file
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
 
 

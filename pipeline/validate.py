@@ -140,6 +140,20 @@ class _Candidate:
     status: str = ""
 
 
+@dataclass
+class TypingMemo:
+    """Each workbook's typed sheets and cell problems, kept between validations of one
+    period and configuration. `assess` validates twice when a corporate workbook is
+    accepted (departments are then checked against its map); typing a workbook does not
+    depend on the map, and it is most of validation's time."""
+
+    # (file name, SHA-256) -> typed sheets, the problems typing found, the cell letters
+    entries: dict[
+        tuple[str, str],
+        tuple[dict[str, pd.DataFrame], list[Problem], dict[tuple[str, str], dict[str, str]]],
+    ] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class _Run:
     """What every check of one validation run shares."""
@@ -162,6 +176,7 @@ def validate(
     known_ids: frozenset[str] = frozenset(),
     corporate: CorporateMap | None = None,
     today: date | None = None,
+    memo: TypingMemo | None = None,
 ) -> Validated:
     """Check every workbook against the contract and each other; keep the accepted ones.
 
@@ -171,6 +186,8 @@ def validate(
     time, then the later file name). `known_ids` are objective and KPI IDs of other
     submissions that references may name (used when an earlier workbook is re-checked on
     its own); `corporate` stands in for a corporate workbook not accepted this period.
+    A `memo` shared by validations of the same period and configuration types each
+    workbook once.
     """
     months = contract.fiscal_year_months(period, config.organisation.fiscal_year_start)
     run = _Run(
@@ -179,13 +196,9 @@ def validate(
     )  # fmt: skip
     candidates = [_check_submission(raw, config) for raw in workbooks]
     queues = _queues(candidates, period, _month(today or date.today()))
+    memo = memo if memo is not None else TypingMemo()
     for cand in (c for queue in queues.values() for c in queue):
-        cand.typed = type_workbook(
-            cand.raw, cand.file, cand.department_id or "", run.specs, run.locator, cand.problems,
-            config.organisation.date_order,
-        )  # fmt: skip
-        cand.problems += workbook_problems(cand.file, cand.department_id or "", cand.typed,
-                                           config, period, months, run.locator.cell)  # fmt: skip
+        _type(cand, run, memo)
     # A Contributes-to link to an objective that a workbook of this period holds is a real
     # link, even when that workbook is rejected for its own mistakes: one department's typo
     # must not reject the departments that link to it (its objectives just do not score).
@@ -234,6 +247,28 @@ def validate(
         problems=problems,
         perspectives=config.perspective_names,
     )
+
+
+def _type(cand: _Candidate, run: _Run, memo: TypingMemo) -> None:
+    """Type one candidate's sheets and check it as a whole, or take both from the memo."""
+    key = (cand.file, cand.raw.sha256)
+    if key in memo.entries:
+        typed, found, letters = memo.entries[key]
+        cand.typed = typed
+        cand.problems += found
+        run.locator.letters.update(letters)
+        return
+    dept = cand.department_id or ""
+    before = len(cand.problems)
+    cand.typed = type_workbook(
+        cand.raw, cand.file, dept, run.specs, run.locator, cand.problems,
+        run.config.organisation.date_order,
+    )  # fmt: skip
+    cand.problems += workbook_problems(
+        cand.file, dept, cand.typed, run.config, run.period, run.months, run.locator.cell
+    )
+    letters = {k: v for k, v in run.locator.letters.items() if k[0] == cand.file}
+    memo.entries[key] = (cand.typed, cand.problems[before:], letters)
 
 
 def _submitted_ids(queues: dict[str, list[_Candidate]]) -> frozenset[str]:

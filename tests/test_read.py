@@ -231,6 +231,66 @@ def test_sheet_extent_counts_every_cell_not_the_dimension() -> None:
     assert sheet_extent(b'<x:row r="7"><x:c r="B7"><x:v>1</x:v></x:c></x:row>') == (7, 2)
 
 
+def test_an_address_in_single_quotes_or_with_spaces_counts_too() -> None:
+    """XML allows r='XFD1' and r = "AAA1"; the reader honours them, so the extent does."""
+    from pipeline.read import sheet_extent
+
+    assert sheet_extent(b"<row r='1'><c r='XFD1'/></row>") == (1, 16_384)
+    assert sheet_extent(b'<row r = "1"><c r = "AAA1"/></row>') == (1, 703)
+
+
+def test_the_fast_extent_bound_never_clears_a_sheet_over_the_limit() -> None:
+    """`extent_surely_within` may send a small sheet to the walk, never pass a large one."""
+    import random
+
+    from pipeline.read import column_letter, extent_surely_within, sheet_extent
+
+    tricky = [
+        b'<row r="3"><c r="ZZZZZ99999999"/></row>',
+        b'<row r="60000"><c r="A60000"/></row>',
+        b"<row r='1'><c r='XFD1'/></row>",
+        b'<row r="1"><c r="&#88;FD1"/></row>',
+        b'<row r = "1"><c r = "AAA1"/></row>',
+        b'<row r="99999"/>',
+        b'<!-- <row r="1"/> --><row r="99999"/>',
+    ]
+    for xml in tricky:
+        assert not extent_surely_within(xml, 50_000, 2_000), xml
+    assert extent_surely_within(
+        b'<worksheet xmlns:r="http://x"><row r="2"><c r="B2"/></row>', 50_000, 2_000
+    )
+    assert extent_surely_within(b"<row><c/><c/><c/></row>", 50_000, 2_000)
+    rng = random.Random(15)
+    cleared = 0
+    for _ in range(5_000):
+        rows = []
+        for _ in range(rng.randint(0, 5)):
+            row = rng.choice(
+                [
+                    "<row>",
+                    f'<row r="{rng.randint(1, 120_000)}">',
+                    f"<x:row r='{rng.randint(1, 99)}'>",
+                ]
+            )
+            cells = "".join(
+                rng.choice(
+                    [
+                        "<c/>",
+                        "<c t='s'/>",
+                        f'<c r="{column_letter(rng.randint(0, 3_000))}{rng.randint(1, 70_000)}"/>',
+                    ]
+                )
+                for _ in range(rng.randint(0, 4))
+            )
+            rows.append(f"{row}{cells}</row>")
+        xml = "".join(rows).encode()
+        if extent_surely_within(xml, 50_000, 2_000):
+            cleared += 1
+            last_row, last_column = sheet_extent(xml)
+            assert last_row <= 50_000 and last_column <= 2_000, xml
+    assert cleared > 500  # the fast path is taken, not just always refused
+
+
 def test_a_cell_at_the_last_excel_address_is_refused_before_the_reader_sees_it(
     tmp_path: Path,
 ) -> None:

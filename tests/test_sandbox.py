@@ -85,3 +85,29 @@ def test_a_hang_is_stopped_at_the_deadline(
     assert time.monotonic() - started < 20
     assert outcomes[0].code == "too-slow"
     assert outcomes[1].workbook is not None
+
+
+def test_a_child_reads_file_after_file_and_a_crash_costs_only_its_file(
+    good: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Children are reused (a fork costs more than a read); one dying takes only its file,
+    a fresh child reads the rest, and a spent child retires without losing a file."""
+    paths = []
+    for i in range(7):
+        path = tmp_path / f"f{i}.xlsx"
+        path.write_bytes(good.read_bytes())
+        paths.append(path)
+
+    def pid_or_abort(path: Path):
+        if path.name == "f3.xlsx":
+            os.abort()
+        return os.getpid()  # stands in for the workbook: which child read it
+
+    monkeypatch.setattr(sandbox, "read_workbook", pid_or_abort)
+    monkeypatch.setattr(sandbox, "RETIRE_AFTER_FILES", 2)
+    outcomes = sandbox.read_all(paths, workers=1)
+    assert [o.code for o in outcomes] == ["", "", "", "reader-crashed", "", "", ""]
+    readers = [o.workbook for o in outcomes]
+    assert readers[0] == readers[1] != readers[2]  # two files each, then a fresh child
+    assert readers[4] == readers[5] != readers[6]
+    assert os.getpid() not in readers

@@ -539,3 +539,26 @@ def test_an_essay_pasted_in_commentary_is_cut_with_a_warning(tmp_path):
     )
     assert len(v.kpis.loc[0, "commentary"]) == 2_000
     assert v.files["status"].tolist() == ["accepted"]
+
+
+def test_the_typing_fast_paths_agree_with_parse_cell() -> None:
+    """A cell typed on a fast path gets exactly what parse_cell gives it, and no problem."""
+    from pipeline import cells
+    from pipeline.contract import Column
+
+    zoo = [0.0, 1.0, 0.5, 1.5, 100.0, 100.5, -3.0, float("nan"), float("inf"), 1e308, 42]
+    zoo += [True, "abc", "ABC def", " lead", "trail ", "dou  ble", "tab\there", "new\nline"]
+    zoo += ["ümlaut", "x" * 2000, "x" * 2001, "", "fin-k1", "a\u00a0b", "zero\u200bwidth"]
+    zoo += ["12", "1,234", "50%"]
+    taken = 0
+    for kind, fast in cells._FAST_PATHS.items():
+        col = Column("Header", "key", kind, "")
+        for raw in zoo:
+            value = fast(raw)
+            if value is cells._SLOW:
+                continue
+            taken += 1
+            parsed = cells.parse_cell(raw, col)
+            assert (parsed.code, parsed.from_percent_text) == ("", False), (kind, raw)
+            assert parsed.value == value and type(parsed.value) is type(value), (kind, raw)
+    assert taken > 20

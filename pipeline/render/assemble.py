@@ -25,7 +25,6 @@ out as one document:
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import io
 import json
@@ -43,14 +42,13 @@ from typing import Any
 
 from markupsafe import Markup
 
+from pipeline.gctune import fewer_collections, frozen_for_children
+
 CACHE_FOLDER = ".cache"  # in the period's output folder: .cache/parts/<hash>.pdf + .json
 PARTS_FOLDER = "parts"
 CACHE_KEEP_DAYS = 30  # cached parts unused this long are deleted
 SCALE = 0.75  # PDF points per CSS pixel (WeasyPrint's zoom 1)
 FRONT = "front"
-# GC during layout: WeasyPrint makes millions of small objects that live until the page
-# is done; generation-0 collections walking them cost a quarter of the time (measured).
-GC_THRESHOLDS = (50_000, 50, 100)
 LOGGER = "weasyprint"
 WORKERS_VARIABLE = "SCORECARD_WORKERS"
 
@@ -303,13 +301,8 @@ def _lay_out_all(
     if n <= 1:
         results = [_lay_out_part(a) for a in args]
     else:
-        gc.collect()
-        gc.freeze()  # the children share the parent's objects instead of walking them
-        try:
-            with multiprocessing.get_context("fork").Pool(n) as pool:
-                results = pool.map(_lay_out_part, args, chunksize=1)
-        finally:
-            gc.unfreeze()
+        with frozen_for_children(), multiprocessing.get_context("fork").Pool(n) as pool:
+            results = pool.map(_lay_out_part, args, chunksize=1)
     for (name, _), laid in zip(todo, results, strict=True):
         for level, message in laid.messages if n > 1 else ():
             logging.getLogger(LOGGER).log(level, "%s", message)  # as if laid out here
@@ -333,32 +326,30 @@ def _lay_out_part(args: tuple[str, Path | None, int, bool]) -> LaidOut:
     from pipeline.render.pack import PDF_OPTIONS, _source_date_epoch, lay_out
 
     html, logo, epoch, forward = args
-    before = gc.get_threshold()
-    gc.set_threshold(*GC_THRESHOLDS)
     collected = _Collect()
     if forward:
         logging.getLogger(LOGGER).addHandler(collected)
     try:
-        document = lay_out(html, logo)
-        anchors: dict[str, int] = {}
-        for index, page in enumerate(document.pages):
-            for name in page.anchors:
-                anchors.setdefault(name, index)
-        # A link to an anchor in another part would be dropped: give it a placeholder here.
-        elsewhere = {
-            link[1]
-            for page in document.pages
-            for link in page.links
-            if link[0] == "internal" and link[1] not in anchors
-        }
-        if document.pages:
-            for name in sorted(elsewhere):
-                document.pages[0].anchors[name] = (0, 0, 0, 0)
-        out = io.BytesIO()
-        with _source_date_epoch(epoch):
-            document.write_pdf(out, pdf_identifier=b"0" * 32, **PDF_OPTIONS)
+        with fewer_collections():
+            document = lay_out(html, logo)
+            anchors: dict[str, int] = {}
+            for index, page in enumerate(document.pages):
+                for name in page.anchors:
+                    anchors.setdefault(name, index)
+            # A link to an anchor in another part would be dropped: give it a placeholder here.
+            elsewhere = {
+                link[1]
+                for page in document.pages
+                for link in page.links
+                if link[0] == "internal" and link[1] not in anchors
+            }
+            if document.pages:
+                for name in sorted(elsewhere):
+                    document.pages[0].anchors[name] = (0, 0, 0, 0)
+            out = io.BytesIO()
+            with _source_date_epoch(epoch):
+                document.write_pdf(out, pdf_identifier=b"0" * 32, **PDF_OPTIONS)
     finally:
-        gc.set_threshold(*before)
         logging.getLogger(LOGGER).removeHandler(collected)
     return LaidOut(
         messages=collected.messages,
@@ -386,15 +377,11 @@ def _folio(
     hit = document_from_cache(cache, key)
     if hit is not None:
         return hit[0]
-    before = gc.get_threshold()
-    gc.set_threshold(*GC_THRESHOLDS)
-    try:
+    with fewer_collections():
         document = lay_out(html, logo)
         out = io.BytesIO()
         with _source_date_epoch(epoch):
             document.write_pdf(out, pdf_identifier=b"0" * 32)  # untagged: all artifact
-    finally:
-        gc.set_threshold(*before)
     if len(document.pages) != total:
         raise RuntimeError(f"folio document has {len(document.pages)} pages, not {total}")
     document_to_cache(cache, key, out.getvalue(), total)

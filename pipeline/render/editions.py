@@ -22,7 +22,6 @@ forked children side by side. Every file is checked to have exactly one page.
 from __future__ import annotations
 
 import dataclasses
-import gc
 import math
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -34,6 +33,7 @@ from typing import Any
 
 from pipeline.atomic import write_bytes
 from pipeline.config import Config, Pack
+from pipeline.gctune import frozen_for_children
 from pipeline.render import audience
 from pipeline.render.assemble import (
     CACHE_FOLDER,
@@ -117,15 +117,11 @@ def _annex_beside(
         return lambda: path
     context = get_context("fork")
     receive, send = context.Pipe(duplex=False)
-    gc.collect()
-    gc.freeze()
-    try:
+    with frozen_for_children():
         child = context.Process(
             target=_annex_child, args=(view, config, out_dir, generated_from, send), daemon=True
         )
         child.start()
-    finally:
-        gc.unfreeze()
     send.close()
 
     def wait_for() -> Path:
@@ -229,9 +225,8 @@ def _in_children(
     context = get_context("fork")
     queue = list(enumerate(jobs))
     running: dict[Connection, tuple[int, Any]] = {}
-    gc.collect()  # the board pack's layout is garbage by now: not for the children to copy
-    gc.freeze()  # nor for their collector to walk: what they inherit stays put
-    try:
+    # The board pack's layout is garbage by now: collected, not copied into the children.
+    with frozen_for_children():
         while queue or running:
             while queue and len(running) < limit:
                 index, (d, path) = queue.pop(0)
@@ -253,8 +248,6 @@ def _in_children(
                 if isinstance(pages, int):
                     done[index] = pages
                     progress(index)
-    finally:
-        gc.unfreeze()
 
 
 def _onepager_child(
