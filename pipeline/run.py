@@ -16,6 +16,7 @@ from pipeline.atomic import clean_stale_temps, exclusive
 from pipeline.config import Config, ConfigError
 from pipeline.fallback import corporate_map, find_fallbacks, with_stale
 from pipeline.feedback import write_feedback
+from pipeline.forked import beside
 from pipeline.gctune import fewer_collections
 from pipeline.inbox import (
     accepted_values,
@@ -278,12 +279,15 @@ def score_inbox(
 ) -> ReportOutputs:
     """Validate, score, and write the data book (the analyst's Excel twin of the pack)."""
     with _one_run_at_a_time(config):
-        return _score_inbox(config, period, out, on_step)
+        result, databook = _score_inbox(config, period, out, on_step)
+        result.databook = databook()
+        return result
 
 
 def _score_inbox(
     config: Config, period: str | None, out: Path | None, on_step: StepCallback
-) -> ReportOutputs:
+) -> tuple[ReportOutputs, Callable[[], Path]]:
+    """Validated and scored; the data book is being written beside (wait with the call)."""
     checked = _check(config, period, out, on_step)
     validated = checked.validated
     on_step("Scoring", 0, 1)
@@ -291,10 +295,9 @@ def _score_inbox(
     scored.advice = advise(validated, scored)
     scored.restatements = restatements(validated, previous_submissions(config, validated))
     target = output_dir(config, validated.period, out)
-    databook = write_databook(
-        scored, target / f"scorecard-{validated.period}.xlsx", validated, config.scoring
-    )
-    return ReportOutputs(checked, scored, databook)
+    path = target / f"scorecard-{validated.period}.xlsx"
+    databook = beside(lambda: write_databook(scored, path, validated, config.scoring))
+    return ReportOutputs(checked, scored, path), databook
 
 
 def previous_submissions(config: Config, validated: Validated) -> dict[str, PreviousSubmission]:
@@ -333,17 +336,25 @@ def build_report(
         known = ", ".join(p.name for p in config.packs) or "none are configured"
         raise ConfigError(f"{config.path.name}: no [[packs]] named {pack!r} (packs: {known})")
     with _one_run_at_a_time(config):
-        result = _score_inbox(config, period, out, on_step)
+        result, databook = _score_inbox(config, period, out, on_step)
         validated = result.checked.validated
         target = output_dir(config, validated.period, out)
         if chosen is not None:
             on_step(f"Rendering the {chosen.name} pack", 0, 1)
             paths = write_named_pack(result.scored, validated, config, chosen, target)
             result.pdf, result.pages, result.pack = paths.pdf, paths.pages, chosen.name
+            result.databook = databook()
             return result
+        # The annex and one-pagers are laid out beside the board pack (forked.py), so no
+        # core waits while the pack is numbered and joined; their progress shows after it.
+        scored = result.scored
+        companions = beside(lambda: write_companions(scored, validated, config, target))
         on_step("Rendering the board pack", 0, 1)
-        paths = write_pack(result.scored, validated, config, target)
-        companions = write_companions(result.scored, validated, config, target, on_step)
+        paths = write_pack(scored, validated, config, target)
+        on_step("Finishing the annex and one-pagers", 0, 1)
+        made = companions()
+        on_step("Finishing the annex and one-pagers", 1, 1)
+        result.databook = databook()
     result.pdf, result.html, result.pages = paths.pdf, paths.html, paths.pages
-    result.annex, result.onepagers = companions.annex, companions.onepagers
+    result.annex, result.onepagers = made.annex, made.onepagers
     return result

@@ -33,6 +33,7 @@ from typing import Any
 
 from pipeline.atomic import write_bytes
 from pipeline.config import Config, Pack
+from pipeline.forked import beside
 from pipeline.gctune import frozen_for_children
 from pipeline.render import audience
 from pipeline.render.assemble import (
@@ -96,54 +97,11 @@ def write_companions(
     laid out in a forked child while the one-pagers are (one document on one core: it
     would otherwise leave the other cores idle)."""
     view = pack_context(scored, validated, config)
-    annex = _annex_beside(view, config, out_dir, generated_from)
+    annex = beside(lambda: write_annex(view, config, out_dir, generated_from).pdf)
     pages = write_onepagers(view, config, out_dir / DEPARTMENTS_FOLDER, on_step)
     path = annex()
     prune_cache(_cache(out_dir))
     return Companions(path, tuple(p.pdf for p in pages))
-
-
-def _annex_beside(
-    view: PackView, config: Config, out_dir: Path, generated_from: str
-) -> Callable[[], Path]:
-    """Start writing the annex in a forked child; the returned call waits for it (and
-    writes it here if the child could not, so any error is raised here)."""
-
-    def here() -> Path:
-        return write_annex(view, config, out_dir, generated_from).pdf
-
-    if (os.cpu_count() or 1) < 2 or "fork" not in get_all_start_methods():
-        path = here()
-        return lambda: path
-    context = get_context("fork")
-    receive, send = context.Pipe(duplex=False)
-    with frozen_for_children():
-        child = context.Process(
-            target=_annex_child, args=(view, config, out_dir, generated_from, send), daemon=True
-        )
-        child.start()
-    send.close()
-
-    def wait_for() -> Path:
-        try:
-            done = receive.recv()
-        except (EOFError, OSError):
-            done = None
-        receive.close()
-        child.join()
-        return Path(done) if isinstance(done, str) else here()
-
-    return wait_for
-
-
-def _annex_child(
-    view: PackView, config: Config, out_dir: Path, generated_from: str, send: Connection
-) -> None:
-    try:
-        send.send(str(write_annex(view, config, out_dir, generated_from).pdf))
-    except BaseException:  # noqa: BLE001 - the parent writes it again and raises
-        os._exit(70)
-    os._exit(0)
 
 
 def write_annex(
