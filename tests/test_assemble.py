@@ -19,6 +19,15 @@ from pipeline.score import score
 from tests.test_pack import organisation
 
 
+@pytest.fixture(scope="module", autouse=True)
+def short_folio_chunks():
+    """Page numbers laid out 4 pages to a folio document: several of them, so joining them
+    in order (each with its own fonts) is proven against the single document."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(assemble, "FOLIO_CHUNK_PAGES", 4)
+        yield
+
+
 @pytest.fixture(scope="module")
 def both(tmp_path_factory: pytest.TempPathFactory):
     """The test organisation's pack as one document and in parts (two workers)."""
@@ -97,6 +106,7 @@ def test_parts_give_the_single_documents_pages_text_and_numbers(both):
         assert a.extract_text() == b.extract_text(), f"page {i + 1} differs"
     total = len(one.pages)
     assert f"Page {total} of {total}" in many.pages[-1].extract_text()
+    assert len(assemble._chunks(total)) >= 3  # the numbers came from several folios
     # the contents' numbers are the pages the entries point at
     contents = many.pages[1].extract_text()
     assert "Appendix" in contents and contents == one.pages[1].extract_text()

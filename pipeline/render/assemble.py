@@ -8,8 +8,9 @@ with the page numbers, contents, bookmarks, links, metadata and tag tree of the 
 out as one document:
 
 - Page numbers: the parts are laid out without their "Page X of Y" box. Once the total is
-  known, a folio document (empty pages, the pack's @page rules, only that box) is laid out
-  and each folio drawn over its page as an /Artifact (page furniture, not content).
+  known, folio documents (empty pages, the pack's @page rules, only that box; chunks of
+  `FOLIO_CHUNK_PAGES`) are laid out beside the front, and each folio drawn over its page as
+  an /Artifact (page furniture, not content).
 - Contents: the front part (cover and contents) is laid out last, every entry's page number
   written in (`page_of`); its own length is first found with placeholder numbers.
 - Links into another part: the link is kept by giving its target a placeholder anchor in
@@ -132,8 +133,8 @@ def render_parts(
     cache: Path | None,
     workers: int | None = None,
 ) -> Assembled:
-    """Lay out `parts` (HTML from `html_for(keys, page_of=...)`, or the folio's from
-    `html_for((), folio_pages=N)`) across the cores and assemble them."""
+    """Lay out `parts` (HTML from `html_for(keys, page_of=...)`, or a folio chunk's from
+    `html_for((), folio=(first, last, total))`) across the cores and assemble them."""
 
     body = list(parts[1:])
     htmls = {p.key: html_for(p.keys) for p in body}
@@ -157,15 +158,34 @@ def render_parts(
             for anchor, index in done[p.key].anchors.items()
         }
         front_html = html_for(parts[0].keys, page_of=_numbers(where))
-        front_done = _lay_out_all({FRONT: front_html}, logo, created_epoch, cache, 1)
-        front, front_fresh = front_done[FRONT], _laid_out_now(front_done)
+        folios = {
+            f"folio-{first}": html_for((), folio=(first, last, total))
+            for first, last in _chunks(total)
+        }
+        final = _lay_out_all(
+            {FRONT: front_html, **folios}, logo, created_epoch, cache, workers, set(folios)
+        )
+        front, front_fresh = final[FRONT], _laid_out_now(final)
         if front.pages == front_pages:
             break
         front_pages = front.pages
-    folio = _folio(html_for, total, logo, created_epoch, cache)
+    if sum(final[name].pages for name in folios) != total:
+        raise RuntimeError(f"the folio documents do not have the pack's {total} pages")
     ordered = [front, *(done[p.key] for p in body)]
     laid_out = sum(1 for p in body if p.key in fresh) + (FRONT in front_fresh)
-    return Assembled(assemble(ordered, folio), total, len(parts), laid_out)
+    pack = assemble(ordered, [final[name].pdf for name in folios])
+    return Assembled(pack, total, len(parts), laid_out)
+
+
+FOLIO_CHUNK_PAGES = 120  # ~2 s of layout each: long packs number their pages on every core
+
+
+def _chunks(total: int) -> list[tuple[int, int]]:
+    """Pages 1..total in runs of at most FOLIO_CHUNK_PAGES, as (first, last)."""
+    return [
+        (first, min(total, first + FOLIO_CHUNK_PAGES - 1))
+        for first in range(1, total + 1, FOLIO_CHUNK_PAGES)
+    ]
 
 
 def _laid_out_now(done: dict[str, LaidOut]) -> set[str]:
@@ -283,8 +303,10 @@ def _lay_out_all(
     epoch: int,
     cache: Path | None,
     workers: int | None,
+    untagged: set[str] | None = None,
 ) -> dict[str, LaidOut]:
-    """Every job's laid-out part, from the cache or laid out in worker processes."""
+    """Every job's laid-out part, from the cache or laid out in worker processes; the
+    `untagged` jobs (folios: page furniture only) are written without PDF/UA tags."""
     keys = {name: cache_key(html, logo) for name, html in jobs.items()}
     done: dict[str, LaidOut] = {}
     todo = []
@@ -297,7 +319,7 @@ def _lay_out_all(
     # Longest first, so that no worker is left with a long part at the end.
     todo.sort(key=lambda job: -len(job[1]))
     n = min(workers or worker_count(), len(todo))
-    args = [(html, logo, epoch, n > 1) for _, html in todo]
+    args = [(html, logo, epoch, n > 1, name not in (untagged or ())) for name, html in todo]
     if n <= 1:
         results = [_lay_out_part(a) for a in args]
     else:
@@ -320,12 +342,12 @@ def worker_count() -> int:
         return os.cpu_count() or 1
 
 
-def _lay_out_part(args: tuple[str, Path | None, int, bool]) -> LaidOut:
+def _lay_out_part(args: tuple[str, Path | None, int, bool, bool]) -> LaidOut:
     """One part laid out and written as a tagged PDF (in a worker process: `forward`, its
     WeasyPrint warnings are returned for the parent to log)."""
     from pipeline.render.pack import PDF_OPTIONS, _source_date_epoch, lay_out
 
-    html, logo, epoch, forward = args
+    html, logo, epoch, forward, tagged = args
     collected = _Collect()
     if forward:
         logging.getLogger(LOGGER).addHandler(collected)
@@ -348,7 +370,8 @@ def _lay_out_part(args: tuple[str, Path | None, int, bool]) -> LaidOut:
                     document.pages[0].anchors[name] = (0, 0, 0, 0)
             out = io.BytesIO()
             with _source_date_epoch(epoch):
-                document.write_pdf(out, pdf_identifier=b"0" * 32, **PDF_OPTIONS)
+                options = PDF_OPTIONS if tagged else {}
+                document.write_pdf(out, pdf_identifier=b"0" * 32, **options)
     finally:
         logging.getLogger(LOGGER).removeHandler(collected)
     return LaidOut(
@@ -366,35 +389,14 @@ def _lay_out_part(args: tuple[str, Path | None, int, bool]) -> LaidOut:
     )
 
 
-def _folio(
-    html_for: Callable[..., str], total: int, logo: Path | None, epoch: int, cache: Path | None
-) -> bytes:
-    """`total` empty pages with the pack's @page rules and only their "Page X of Y" box."""
-    from pipeline.render.pack import _source_date_epoch, lay_out
-
-    html = html_for((), folio_pages=total)
-    key = cache_key(html, logo)
-    hit = document_from_cache(cache, key)
-    if hit is not None:
-        return hit[0]
-    with fewer_collections():
-        document = lay_out(html, logo)
-        out = io.BytesIO()
-        with _source_date_epoch(epoch):
-            document.write_pdf(out, pdf_identifier=b"0" * 32)  # untagged: all artifact
-    if len(document.pages) != total:
-        raise RuntimeError(f"folio document has {len(document.pages)} pages, not {total}")
-    document_to_cache(cache, key, out.getvalue(), total)
-    return out.getvalue()
-
-
 # --- assembling ------------------------------------------------------------------------------
 
 _DELIMITER = rb"(?=[\s/\[\]<>(){}%]|$)"
 
 
-def assemble(parts: Sequence[LaidOut], folio: bytes) -> bytes:
-    """One PDF from the laid-out parts (the first is the front) and the folio pages."""
+def assemble(parts: Sequence[LaidOut], folios: Sequence[bytes]) -> bytes:
+    """One PDF from the laid-out parts (the first is the front) and the folio documents,
+    whose pages in order are the pack's."""
     import pikepdf
 
     sources = [pikepdf.open(io.BytesIO(p.pdf)) for p in parts]
@@ -489,7 +491,7 @@ def assemble(parts: Sequence[LaidOut], folio: bytes) -> bytes:
         names = pikepdf.Dictionary(Names=pikepdf.Array(flat))
         root.Names = pikepdf.Dictionary(Dests=out.make_indirect(names))
     _outline(out, parts)
-    _stamp_folios(out, pikepdf.open(io.BytesIO(folio)))
+    _stamp_folios(out, [pikepdf.open(io.BytesIO(folio)) for folio in folios])
 
     buffer = io.BytesIO()
     out.save(
@@ -551,56 +553,59 @@ def _outline(out: Any, parts: Iterable[LaidOut]) -> None:
     out.Root.Outlines = outlines
 
 
-def _stamp_folios(out: Any, folio: Any) -> None:
-    """Draw folio page i over page i, as an artifact, with its resources renamed."""
+def _stamp_folios(out: Any, folios: Sequence[Any]) -> None:
+    """Draw the folios' pages, in order, over the pack's, as artifacts, with each folio
+    document's resources renamed (`/Folio<n>_<name>`) into the pages they are drawn on."""
     import pikepdf
 
-    if len(folio.pages) != len(out.pages):
+    if sum(len(folio.pages) for folio in folios) != len(out.pages):
         raise RuntimeError("folio and pack page counts differ")
-    resources = folio.pages[0].Resources if len(folio.pages) else pikepdf.Dictionary()
-    renames: dict[bytes, bytes] = {}
-    copied: dict[str, dict[str, Any]] = {}
-    for category in sorted(resources.keys()):
-        entries = resources[category]
-        if not isinstance(entries, pikepdf.Dictionary):
-            continue
-        for name in sorted(entries.keys()):
-            new = f"/Folio{name[1:]}"
-            renames[name.encode()] = new.encode()
-            copied.setdefault(category, {})[new] = _copy(out, folio, entries[name])
-    pattern = (
-        re.compile(
-            b"("
-            + b"|".join(re.escape(n) for n in sorted(renames, key=len, reverse=True))
-            + b")"
-            + _DELIMITER
-        )
-        if renames
-        else None
-    )
     save = out.make_stream(b"q\n")
-    done_resources: set[tuple[int, int]] = set()
-    for page, sheet in zip(out.pages, folio.pages, strict=True):
-        content = b"\n".join(
-            s.read_bytes()
-            for s in (
-                sheet.Contents if isinstance(sheet.Contents, pikepdf.Array) else [sheet.Contents]
-            )
-        )
-        if pattern is not None:
-            content = pattern.sub(lambda m: renames[m.group(1)], content)
-        stamp = out.make_stream(b"Q\n/Artifact BMC\nq\n" + content + b"\nQ\nEMC\n")
-        own = page.obj.Contents
-        streams = list(own) if isinstance(own, pikepdf.Array) else [own]
-        page.obj.Contents = pikepdf.Array([save, *streams, stamp])
-        page_resources = page.obj.Resources
-        if page_resources.is_indirect:
-            if page_resources.objgen in done_resources:
+    pages = iter(out.pages)
+    done_resources: set[tuple[tuple[int, int], int]] = set()  # (shared resources, folio)
+    for number, folio in enumerate(folios):
+        resources = folio.pages[0].Resources if len(folio.pages) else pikepdf.Dictionary()
+        renames: dict[bytes, bytes] = {}
+        copied: dict[str, dict[str, Any]] = {}
+        for category in sorted(resources.keys()):
+            entries = resources[category]
+            if not isinstance(entries, pikepdf.Dictionary):
                 continue
-            done_resources.add(page_resources.objgen)
-        for category, entries in copied.items():
-            if category not in page_resources:
-                page_resources[category] = pikepdf.Dictionary()
-            target = page_resources[category]
-            for name, value in entries.items():
-                target[name] = value
+            for name in sorted(entries.keys()):
+                new = f"/Folio{number}_{name[1:]}"
+                renames[name.encode()] = new.encode()
+                copied.setdefault(category, {})[new] = _copy(out, folio, entries[name])
+        pattern = (
+            re.compile(
+                b"("
+                + b"|".join(re.escape(n) for n in sorted(renames, key=len, reverse=True))
+                + b")"
+                + _DELIMITER
+            )
+            if renames
+            else None
+        )
+        for sheet in folio.pages:
+            page = next(pages)
+            contents = sheet.Contents
+            content = b"\n".join(
+                s.read_bytes()
+                for s in (contents if isinstance(contents, pikepdf.Array) else [contents])
+            )
+            if pattern is not None:
+                content = pattern.sub(lambda m, new=renames: new[m.group(1)], content)
+            stamp = out.make_stream(b"Q\n/Artifact BMC\nq\n" + content + b"\nQ\nEMC\n")
+            own = page.obj.Contents
+            streams = list(own) if isinstance(own, pikepdf.Array) else [own]
+            page.obj.Contents = pikepdf.Array([save, *streams, stamp])
+            page_resources = page.obj.Resources
+            if page_resources.is_indirect:
+                if (page_resources.objgen, number) in done_resources:
+                    continue
+                done_resources.add((page_resources.objgen, number))
+            for category, entries in copied.items():
+                if category not in page_resources:
+                    page_resources[category] = pikepdf.Dictionary()
+                target = page_resources[category]
+                for name, value in entries.items():
+                    target[name] = value

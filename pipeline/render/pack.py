@@ -203,9 +203,10 @@ def write_pack(
     audience = board(view)
 
     def html_for(keys: tuple[str, ...], **extra: Any) -> str:
-        if "folio_pages" in extra:
+        if "folio" in extra:
+            first, last, total = extra["folio"]
             return render_html(
-                view, for_pdf=True, template="folio.html.j2", pages=extra["folio_pages"]
+                view, for_pdf=True, template="folio.html.j2", first=first, last=last, total=total
             )
         wanted = frozenset(keys)
         return render_html(
