@@ -154,6 +154,7 @@ def _type_sheet(
     percent_text: dict[str, list[bool]] = {}
     # Plain lists per column: a pandas row per cell (iterrows) cost most of validation.
     columns = {header: frame[header].tolist() for header in header_of.values()}
+    flags = raw_sheet.flags
     for col in spec.columns:
         header = header_of.get(col.key)
         if header is None:  # an `added_in` column the workbook does not have
@@ -163,7 +164,6 @@ def _type_sheet(
         letter = raw_sheet.letters[header]
         values: list[Any] = []
         from_text: list[bool] = []
-        flags = raw_sheet.flags
         blank = parse_cell(None, col)  # the commonest cell, typed once per column
         fast = _FAST_PATHS.get(col.kind)
         for row_number, raw in zip(numbers, columns[header], strict=True):
@@ -242,12 +242,9 @@ def _unusable_cells(
     key_of = {raw_sheet.letters[header]: key for key, header in header_of.items()}
     by_row: dict[int, set[str]] = {}
     for prob in sheet_problems:
-        if prob.severity != ERROR or not prob.cell:
-            continue
-        ref = prob.cell.split("!")[-1]
-        letters = ref.rstrip("0123456789")
-        if letters in key_of and ref[len(letters) :]:
-            by_row.setdefault(int(ref[len(letters) :]), set()).add(key_of[letters])
+        letters, row = _letters_and_row(prob.cell)
+        if prob.severity == ERROR and letters in key_of and row:
+            by_row.setdefault(row, set()).add(key_of[letters])
     return [frozenset(by_row[r]) if r in by_row else _NONE_UNUSABLE for r in numbers]
 
 
@@ -261,12 +258,18 @@ def _row_then_column(
     }
 
     def key(p: Problem) -> tuple[int, int]:
-        cell = p.cell.split("!")[-1] if p.cell else ""
-        letters = cell.rstrip("0123456789")
-        digits = cell[len(letters) :]
-        return (int(digits) if digits else 0, order.get(letters, len(order)))
+        letters, row = _letters_and_row(p.cell)
+        return (row, order.get(letters, len(order)))
 
     return key
+
+
+def _letters_and_row(cell: str | None) -> tuple[str, int]:
+    """`KPIs!H7` (or `H7`) -> ("H", 7); a problem without a cell -> ("", 0)."""
+    ref = cell.split("!")[-1] if cell else ""
+    letters = ref.rstrip("0123456789")
+    digits = ref[len(letters) :]
+    return letters, int(digits) if digits else 0
 
 
 def percent_fields(value: float) -> dict[str, str]:

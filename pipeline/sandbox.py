@@ -103,16 +103,13 @@ def read_all(
                     continue
                 results[index] = outcome
                 child.job = None
-                if child.process.exitcode is not None or outcome.code in _CHILD_GONE:
+                if child.conn.closed:  # it died or was killed: `_collect` closed its pipe
                     children.remove(child)
                 on_done(path)
     finally:
         for child in children:
             _retire(child)
     return [results[i] for i in range(len(paths))]
-
-
-_CHILD_GONE = ("reader-crashed", "too-slow")  # the child that read it is dead or killed
 
 
 def _start(context: Any) -> _Child:

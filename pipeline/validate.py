@@ -143,9 +143,9 @@ class _Candidate:
 @dataclass
 class TypingMemo:
     """Each workbook's typed sheets and cell problems, kept between validations of one
-    period and configuration. `assess` validates twice when a corporate workbook is
-    accepted (departments are then checked against its map); typing a workbook does not
-    depend on the map, and it is most of validation's time."""
+    period and configuration. `assess` validates twice when this period's corporate
+    workbook is not accepted (departments are then checked against the stand-in map);
+    typing a workbook does not depend on the map, and it is most of validation's time."""
 
     # (file name, SHA-256) -> typed sheets, the problems typing found, the cell letters
     entries: dict[
@@ -267,7 +267,8 @@ def _type(cand: _Candidate, run: _Run, memo: TypingMemo) -> None:
     cand.problems += workbook_problems(
         cand.file, dept, cand.typed, run.config, run.period, run.months, run.locator.cell
     )
-    letters = {k: v for k, v in run.locator.letters.items() if k[0] == cand.file}
+    located = ((cand.file, name) for name in run.specs)
+    letters = {k: run.locator.letters[k] for k in located if k in run.locator.letters}
     memo.entries[key] = (cand.typed, cand.problems[before:], letters)
 
 

@@ -16,7 +16,8 @@ out again in larger type; if it runs over a page, its least-needed rows are left
 How many rows go is measured, not guessed: the laid-out rows' heights (WeasyPrint's page
 boxes) against the overflow, then any that the room left would hold come back. A short
 department takes one or two layouts, a long one two or three; departments are laid out in
-forked children side by side. Every file is checked to have exactly one page.
+forked children side by side, and kept in `reports/<period>/.cache/documents` by their HTML's
+hash. Every file is checked to have exactly one page.
 """
 
 from __future__ import annotations
@@ -24,17 +25,14 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from multiprocessing import get_all_start_methods, get_context
-from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
 from pipeline.atomic import write_bytes
 from pipeline.config import Config, Pack
 from pipeline.forked import beside
-from pipeline.gctune import frozen_for_children
 from pipeline.render import audience
 from pipeline.render.assemble import (
     CACHE_FOLDER,
@@ -76,8 +74,6 @@ _TABLE_PX = 40.0  # the initiatives' heading and table header
 SHRINK = (1.0, 0.81, 0.61)
 _FULL = 0.95
 
-StepCallback = Callable[[str, int, int], None]
-
 
 @dataclass(frozen=True)
 class Companions:
@@ -90,7 +86,6 @@ def write_companions(
     validated: Validated,
     config: Config,
     out_dir: Path,
-    on_step: StepCallback | None = None,
     generated_from: str = "",
 ) -> Companions:
     """The analyst annex and every department's one-pager, into `out_dir`. The annex is
@@ -98,7 +93,7 @@ def write_companions(
     would otherwise leave the other cores idle)."""
     view = pack_context(scored, validated, config)
     annex = beside(lambda: write_annex(view, config, out_dir, generated_from).pdf)
-    pages = write_onepagers(view, config, out_dir / DEPARTMENTS_FOLDER, on_step)
+    pages = write_onepagers(view, config, out_dir / DEPARTMENTS_FOLDER)
     path = annex()
     prune_cache(_cache(out_dir))
     return Companions(path, tuple(p.pdf for p in pages))
@@ -135,93 +130,31 @@ def write_named_pack(
     return write_view(view, config, path, audience.for_pack(view, pack), cache=_cache(out_dir))
 
 
-def write_onepagers(
-    view: PackView,
-    config: Config,
-    folder: Path,
-    on_step: StepCallback | None = None,
-    workers: int | None = None,
-) -> list[PackPaths]:
+def write_onepagers(view: PackView, config: Config, folder: Path) -> list[PackPaths]:
     """<DEPT>-<period>.pdf in `folder` for every department of `view`, one page each.
 
-    Departments are laid out side by side in forked children, one per core (at most
-    `workers`, default 4); a child that fails leaves its department to this process, so
-    any error is raised here, with its traceback. The files are the same either way."""
+    The departments are dealt out to forked children, one per core (at most
+    `_MAX_WORKERS`), each laying out its share in turn (`pipeline.forked.beside`): a fork
+    costs more as the organisation grows, one per share instead of one per department. A
+    child that fails leaves its share to this process, where the one-pagers it finished
+    come from the cache, so any error is raised here. The files are the same either way."""
     css = onepager_css(view)
     sheet = stylesheet(css)  # parsed once for every department and every try
     cache = _cache(Path(folder).parent)
     jobs = [(d, Path(folder) / f"{d.id}-{view.period}.pdf") for d in view.departments]
-    done: dict[int, int] = {}
 
-    def progress(index: int) -> None:
-        if on_step is not None:
-            on_step(f"One page for {view.departments[index].name}", len(done), len(jobs))
+    def lay_out_share(share: Sequence[tuple[DepartmentView, Path]]) -> list[int]:
+        return [
+            write_onepager(view, d, config, path, (css, sheet), cache).pages for d, path in share
+        ]
 
-    limit = max(1, min(workers or _MAX_WORKERS, os.cpu_count() or 1, len(jobs)))
-    if limit > 1 and "fork" in get_all_start_methods():
-        _in_children(view, config, jobs, (css, sheet, cache), limit, done, progress)
-    written = []
-    for i, (d, path) in enumerate(jobs):
-        if i not in done:  # not forked, or its child failed: here
-            done[i] = write_onepager(view, d, config, path, (css, sheet), cache).pages
-            progress(i)
-        written.append(PackPaths(pdf=path, html=path, pages=done[i]))
-    return written
-
-
-def _in_children(
-    view: PackView,
-    config: Config,
-    jobs: Sequence[tuple[DepartmentView, Path]],
-    css: tuple[str, Any, Path],
-    limit: int,
-    done: dict[int, int],
-    progress: Callable[[int], None],
-) -> None:
-    """Write one-pagers in forked children, `limit` at a time; `done` gets the page count
-    of each that a child wrote."""
-    context = get_context("fork")
-    queue = list(enumerate(jobs))
-    running: dict[Connection, tuple[int, Any]] = {}
-    # The board pack's layout is garbage by now: collected, not copied into the children.
-    with frozen_for_children():
-        while queue or running:
-            while queue and len(running) < limit:
-                index, (d, path) = queue.pop(0)
-                receive, send = context.Pipe(duplex=False)
-                child = context.Process(
-                    target=_onepager_child, args=(view, d, config, path, css, send), daemon=True
-                )
-                child.start()
-                send.close()
-                running[receive] = (index, child)
-            for ready in wait([*running]):
-                index, child = running.pop(ready)
-                try:
-                    pages = ready.recv()
-                except (EOFError, OSError):
-                    pages = None  # the child died: its department is written here
-                ready.close()
-                child.join()
-                if isinstance(pages, int):
-                    done[index] = pages
-                    progress(index)
-
-
-def _onepager_child(
-    view: PackView,
-    d: DepartmentView,
-    config: Config,
-    path: Path,
-    css: tuple[str, Any, Path],
-    send: Connection,
-) -> None:
-    """In the child: write one one-pager, send its page count, leave without teardown."""
-    try:
-        send.send(write_onepager(view, d, config, path, css[:2], css[2]).pages)
-    except BaseException:  # noqa: BLE001 - the parent writes it again and raises
-        os._exit(70)
-    os._exit(0)
+    n = max(1, min(_MAX_WORKERS, os.cpu_count() or 1, len(jobs)))
+    shares = [beside(lambda i=i: lay_out_share(jobs[i::n])) for i in range(n)]
+    pages: dict[int, int] = {}
+    for i, share in enumerate(shares):
+        for k, count in enumerate(share()):
+            pages[i + k * n] = count
+    return [PackPaths(pdf=path, html=path, pages=pages[i]) for i, (_, path) in enumerate(jobs)]
 
 
 def onepager_css(view: PackView) -> str:

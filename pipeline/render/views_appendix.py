@@ -7,10 +7,10 @@ Also the restated months: past months this period's workbooks changed since the 
 from __future__ import annotations
 
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 
@@ -56,22 +56,37 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return frame.to_dict("records") if len(frame) else []
 
 
-# Every department's page asks for its own rows of the same frames: converted once per
-# frame, not once per department (that was quadratic: 50 s of 160 at 50 departments).
-_BY_DEPARTMENT: dict[int, tuple[weakref.ref, dict[str, list[dict[str, Any]]]]] = {}
+T = TypeVar("T")
+
+
+def per_frame(build: Callable[[pd.DataFrame], T]) -> Callable[[pd.DataFrame], T]:
+    """`build(frame)`, made once per frame while that frame lives. Every department's page
+    asks for its own rows of the same frames: converted once per frame, not once per
+    department (that was quadratic: 50 s of 160 at 50 departments)."""
+    made: dict[int, tuple[weakref.ref, T]] = {}
+
+    def cached(frame: pd.DataFrame) -> T:
+        key = id(frame)
+        hit = made.get(key)
+        if hit is None or hit[0]() is not frame:
+            hit = (weakref.ref(frame, lambda _ref, k=key: made.pop(k, None)), build(frame))
+            made[key] = hit
+        return hit[1]
+
+    return cached
+
+
+@per_frame
+def _rows_by_department(frame: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
+    split: dict[str, list[dict[str, Any]]] = {}
+    for row in records(frame):
+        split.setdefault(row["department_id"], []).append(row)
+    return split
 
 
 def department_rows(frame: pd.DataFrame, department_id: str) -> list[dict[str, Any]]:
     """`records(frame)` of one department (fresh dicts: callers may change them)."""
-    key = id(frame)
-    hit = _BY_DEPARTMENT.get(key)
-    if hit is None or hit[0]() is not frame:
-        split: dict[str, list[dict[str, Any]]] = {}
-        for row in records(frame):
-            split.setdefault(row["department_id"], []).append(row)
-        hit = (weakref.ref(frame, lambda _ref, k=key: _BY_DEPARTMENT.pop(k, None)), split)
-        _BY_DEPARTMENT[key] = hit
-    return [dict(row) for row in hit[1].get(department_id, ())]
+    return [dict(row) for row in _rows_by_department(frame).get(department_id, ())]
 
 
 # --- views -----------------------------------------------------------------------------------

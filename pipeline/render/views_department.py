@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -38,7 +37,7 @@ from pipeline.render.format import (
     trend_view,
     unit_kind,
 )
-from pipeline.render.views_appendix import RejectedView, department_rows, records
+from pipeline.render.views_appendix import RejectedView, department_rows, per_frame, records
 from pipeline.render.views_narrative import NarrativeView, narrative_view
 from pipeline.score import Scored
 from pipeline.validate import Validated
@@ -324,18 +323,10 @@ def _scale(x: Any, factor: float) -> float:
     return math.nan if is_blank(x) else float(x) * factor
 
 
-_BY_ID: dict[int, tuple[weakref.ref, dict[str, dict[str, Any]]]] = {}
-
-
+@per_frame
 def _objectives_by_id(frame: Any) -> Mapping[str, Mapping[str, Any]]:
     """Every objective by ID, made once per frame (read only: shared by every page)."""
-    key = id(frame)
-    hit = _BY_ID.get(key)
-    if hit is None or hit[0]() is not frame:
-        rows = {o["objective_id"]: o for o in records(frame)}
-        hit = (weakref.ref(frame, lambda _ref, k=key: _BY_ID.pop(k, None)), rows)
-        _BY_ID[key] = hit
-    return hit[1]
+    return {o["objective_id"]: o for o in records(frame)}
 
 
 def department_view(
