@@ -176,13 +176,18 @@ def _work_render_single(dump: Path, out: Path) -> dict[str, Any]:
     import weasyprint
 
     from pipeline.render.pack import PDF_OPTIONS, render_html
+    from pipeline.render.tags import fold_text_runs
     from pipeline.render.views import pack_context
 
     scored, validated, config = _load(dump)
     html = render_html(pack_context(scored, validated, config), for_pdf=True)
     out.mkdir(parents=True, exist_ok=True)
     target = out / "single.pdf"
-    seconds, _ = _timed(lambda: weasyprint.HTML(string=html).write_pdf(target, **PDF_OPTIONS))
+    seconds, _ = _timed(
+        lambda: weasyprint.HTML(string=html).write_pdf(
+            target, finisher=fold_text_runs, **PDF_OPTIONS
+        )
+    )
     return {
         "times": {"render_single_s": seconds},
         "rss_mb": {"render_single_s": _peak_mb()},

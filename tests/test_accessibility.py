@@ -8,6 +8,7 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pikepdf
 import pytest
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
@@ -135,6 +136,44 @@ def test_the_pdf_is_tagged_pdf_ua_with_language_and_title(demo):
     assert re.search(r'pdfuaid:part="1"', xmp)
     assert TITLE in xmp and "Northwind Components" in xmp
     assert out.reader.pdf_header == "%PDF-1.7"
+
+
+def test_text_belongs_to_the_element_that_holds_it_with_no_span_per_run_of_text(demo):
+    """WeasyPrint's one /Span per run of text is folded into its element (a cell, a
+    paragraph): no /Span or /NonStruct in the tree holds marked content alone, and every
+    marked-content id of every page is in its page's parent-tree entry, pointing at an
+    element whose /K holds that id."""
+    out, _ = demo
+    with pikepdf.open(out.paths.pdf) as pdf:
+        tree = pdf.Root.StructTreeRoot
+        alone = []
+
+        def walk(element: pikepdf.Dictionary) -> None:
+            kids = element.K if isinstance(element.K, pikepdf.Array) else [element.K]
+            ids = [k for k in kids if isinstance(k, int)]
+            if str(element.S) in ("/Span", "/NonStruct") and ids and len(ids) == len(kids):
+                alone.append(element)
+            for kid in kids:
+                if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
+                    walk(kid)
+
+        walk(tree.K[0])
+        assert alone == []
+        nums = tree.ParentTree.Nums
+        entries = {int(nums[i]): nums[i + 1] for i in range(0, len(nums), 2)}
+        checked = 0
+        for index, page in enumerate(pdf.pages):
+            owners = entries[int(page.obj.StructParents)]
+            content = page.obj.Contents
+            streams = content if isinstance(content, pikepdf.Array) else [content]
+            data = b"".join(s.read_bytes() for s in streams)
+            ids = sorted({int(m) for m in re.findall(rb"/MCID (\d+)", data)})
+            assert ids == list(range(len(owners))), f"page {index + 1}"
+            for mcid, owner in enumerate(owners):
+                kids = owner.K if isinstance(owner.K, pikepdf.Array) else [owner.K]
+                assert mcid in [k for k in kids if isinstance(k, int)], (index, mcid)
+                checked += 1
+        assert checked > 1000
 
 
 def test_every_figure_in_the_structure_tree_has_alternate_text(demo):

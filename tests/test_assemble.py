@@ -12,19 +12,24 @@ import pikepdf
 import pytest
 from pypdf import PdfReader
 
-from pipeline.render import assemble
+from pipeline.render import assemble, views_appendix
+from pipeline.render.audience import board
 from pipeline.render.pack import LOGO_URL, lay_out, render_html, write_document, write_pack
 from pipeline.render.views import pack_context
 from pipeline.score import score
 from tests.test_pack import organisation
 
+CALC_ROWS = 9  # Appendix E's rows to a part, here: the test organisation's make several
+
 
 @pytest.fixture(scope="module", autouse=True)
-def short_folio_chunks():
-    """Page numbers laid out 4 pages to a folio document: several of them, so joining them
-    in order (each with its own fonts) is proven against the single document."""
+def short_chunks():
+    """Page numbers laid out 4 pages to a folio document, and Appendix E in parts of
+    CALC_ROWS rows: several of each, so joining them in order (each with its own fonts) is
+    proven against the single document."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(assemble, "FOLIO_CHUNK_PAGES", 4)
+        mp.setattr(views_appendix, "CALC_ROWS_PER_PART", CALC_ROWS)
         yield
 
 
@@ -110,6 +115,37 @@ def test_parts_give_the_single_documents_pages_text_and_numbers(both):
     # the contents' numbers are the pages the entries point at
     contents = many.pages[1].extract_text()
     assert "Appendix" in contents and contents == one.pages[1].extract_text()
+
+
+def test_appendix_e_is_laid_out_in_parts_each_beginning_a_page(both):
+    """Every calculation row is in the pack once, in order, across several parts; a group
+    cut between parts goes on under its title marked "(continued)" at the top of a page."""
+    single, parts, (scored, v, config), _ = both
+    view = pack_context(scored, v, config)
+    runs = view.appendix.calculation_parts
+    assert len(runs) >= 3 and all(sum(len(g.rows) for g in run) <= CALC_ROWS for run in runs)
+    assert [r for run in runs for g in run for r in g.rows] == [
+        r for g in view.appendix.calculations for r in g.rows
+    ]
+    anchors = [assemble.Part((views_appendix.calc_part_anchor(n),)) for n in (1, len(runs))]
+    split = assemble.split(view, board(view))
+    assert split[-len(runs)] == anchors[0] and split[-1] == anchors[-1]
+    # Here each part is a page: a part that goes on with a group says so at its top.
+    pages = [p.extract_text() for p in PdfReader(parts.pdf).pages][-len(runs) :]
+    assert [run[0].continued for run in runs] == ["(continued)" in page for page in pages]
+    assert any(run[0].continued for run in runs)
+    assert "E. Calculations" in pages[0] and "F. Input files" in pages[-1]
+
+
+def test_runs_of_calculations_cut_groups_and_keep_every_row_in_order():
+    group = views_appendix.CalcGroup
+    a, b = group("A", tuple(range(5))), group("B", tuple(range(3)))
+    runs = views_appendix.in_parts([a, b], 4)
+    assert runs == (
+        (group("A", (0, 1, 2, 3)),),
+        (group("A", (4,), True), group("B", (0, 1, 2))),
+    )
+    assert views_appendix.in_parts([], 4) == ((),)  # section E is there with nothing in it
 
 
 def test_parts_give_the_same_bookmarks_links_tags_and_metadata(both):

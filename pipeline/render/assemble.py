@@ -2,7 +2,8 @@
 
 WeasyPrint lays a document out on one core, in time that grows with the document. The
 pack is a sequence of parts that each begin on a new page (cover and contents, summary,
-overview, each perspective, each department, glossary, appendix). Each part is laid out
+overview, each perspective, each department, glossary, appendix, the appendix's calculations
+in runs of rows). Each part is laid out
 as a document of its own in a worker process, and the parts are assembled into one PDF
 with the page numbers, contents, bookmarks, links, metadata and tag tree of the pack laid
 out as one document:
@@ -32,23 +33,21 @@ import json
 import logging
 import multiprocessing
 import os
-import re
 import time
-import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 from markupsafe import Markup
 
 from pipeline.gctune import fewer_collections, frozen_for_children
+from pipeline.render.pdfjoin import join
+from pipeline.render.views_appendix import calc_part_anchor
 
 CACHE_FOLDER = ".cache"  # in the period's output folder: .cache/parts/<hash>.pdf + .json
 PARTS_FOLDER = "parts"
 CACHE_KEEP_DAYS = 30  # cached parts unused this long are deleted
-SCALE = 0.75  # PDF points per CSS pixel (WeasyPrint's zoom 1)
 FRONT = "front"
 LOGGER = "weasyprint"
 WORKERS_VARIABLE = "SCORECARD_WORKERS"
@@ -122,6 +121,9 @@ def split(view: Any, audience: Any) -> list[Part]:
         if view.glossary:  # an empty part would still be a (blank) page
             parts.append(Part(("glossary",)))
         parts.append(Part(("appendix",)))
+        # Appendix E in parts of its own (each begins a page), the last with F.
+        for number in range(1, len(view.appendix.calculation_parts) + 1):
+            parts.append(Part((calc_part_anchor(number),)))
     return parts
 
 
@@ -173,7 +175,7 @@ def render_parts(
         raise RuntimeError(f"the folio documents do not have the pack's {total} pages")
     ordered = [front, *(done[p.key] for p in body)]
     laid_out = sum(1 for p in body if p.key in fresh) + (FRONT in front_fresh)
-    pack = assemble(ordered, [final[name].pdf for name in folios])
+    pack = join(ordered, [final[name].pdf for name in folios])
     return Assembled(pack, total, len(parts), laid_out)
 
 
@@ -209,9 +211,11 @@ def cache_key(html: str, logo: Path | None) -> str:
     import weasyprint
 
     from pipeline.render.pack import PDF_OPTIONS
+    from pipeline.render.tags import TAGS_VERSION
 
     digest = hashlib.sha256(html.encode("utf-8"))
-    digest.update(f"{weasyprint.__version__}|{sorted(PDF_OPTIONS.items())}".encode())
+    options = f"{weasyprint.__version__}|{sorted(PDF_OPTIONS.items())}|{TAGS_VERSION}"
+    digest.update(options.encode())
     if logo is not None and logo.is_file():
         digest.update(logo.read_bytes())
     return digest.hexdigest()
@@ -346,6 +350,7 @@ def _lay_out_part(args: tuple[str, Path | None, int, bool, bool]) -> LaidOut:
     """One part laid out and written as a tagged PDF (in a worker process: `forward`, its
     WeasyPrint warnings are returned for the parent to log)."""
     from pipeline.render.pack import PDF_OPTIONS, _source_date_epoch, lay_out
+    from pipeline.render.tags import fold_text_runs
 
     html, logo, epoch, forward, tagged = args
     collected = _Collect()
@@ -370,7 +375,7 @@ def _lay_out_part(args: tuple[str, Path | None, int, bool, bool]) -> LaidOut:
                     document.pages[0].anchors[name] = (0, 0, 0, 0)
             out = io.BytesIO()
             with _source_date_epoch(epoch):
-                options = PDF_OPTIONS if tagged else {}
+                options = {**PDF_OPTIONS, "finisher": fold_text_runs} if tagged else {}
                 document.write_pdf(out, pdf_identifier=b"0" * 32, **options)
     finally:
         logging.getLogger(LOGGER).removeHandler(collected)
@@ -387,225 +392,3 @@ def _lay_out_part(args: tuple[str, Path | None, int, bool, bool]) -> LaidOut:
         ],
         heights=[float(p.height) for p in document.pages],
     )
-
-
-# --- assembling ------------------------------------------------------------------------------
-
-_DELIMITER = rb"(?=[\s/\[\]<>(){}%]|$)"
-
-
-def assemble(parts: Sequence[LaidOut], folios: Sequence[bytes]) -> bytes:
-    """One PDF from the laid-out parts (the first is the front) and the folio documents,
-    whose pages in order are the pack's."""
-    import pikepdf
-
-    sources = [pikepdf.open(io.BytesIO(p.pdf)) for p in parts]
-    front = sources[0]
-    out = pikepdf.new()
-    root = out.Root
-    for name in ("/Lang", "/MarkInfo", "/ViewerPreferences", "/Metadata"):
-        if name in front.Root:
-            root[name] = _copy(out, front, front.Root[name])
-    out.trailer.Info = _copy(out, front, front.trailer.Info)
-
-    tree_root = out.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.StructTreeRoot))
-    document = out.make_indirect(
-        pikepdf.Dictionary(
-            Type=pikepdf.Name.StructElem, S=pikepdf.Name.Document, K=pikepdf.Array(), P=tree_root
-        )
-    )
-    tree_root.K = pikepdf.Array([document])
-    page_nums: list[tuple[int, Any]] = []
-    annotation_nums: list[tuple[int, Any]] = []  # (index among annotations, its element)
-    destinations: dict[str, Any] = {}
-    for part, src in zip(parts, sources, strict=True):
-        offset = len(out.pages)
-        with warnings.catch_warnings():  # named destinations are merged below
-            warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
-            out.pages.extend(src.pages)
-        src_tree = src.Root.StructTreeRoot
-        src_document = src_tree.K[0]
-        src_id = src_document.objgen
-        # Elements whose parent is the part's Document element join the pack's one.
-        children = [
-            obj
-            for obj in src.objects
-            if isinstance(obj, pikepdf.Dictionary) and "/P" in obj and obj.P.objgen == src_id
-        ]
-        for obj in children:
-            del obj["/P"]
-        for kid in src_document.K:
-            document.K.append(out.copy_foreign(kid))
-        for obj in children:
-            out.copy_foreign(obj).P = document
-        nums = src_tree.ParentTree.Nums
-        annotations_before = len(annotation_nums)
-        for i in range(0, len(nums), 2):
-            key, value = int(nums[i]), nums[i + 1]
-            copied = (
-                pikepdf.Array([_copy(out, src, v) for v in value])
-                if isinstance(value, pikepdf.Array)
-                else _copy(out, src, value)
-            )
-            if key < part.pages:
-                page_nums.append((offset + key, copied))
-            else:
-                annotation_nums.append((annotations_before + key - part.pages, copied))
-        for index in range(part.pages):
-            page = out.pages[offset + index].obj
-            page.StructParents = offset + index
-            for annot in page.get("/Annots", ()):
-                if "/StructParent" in annot:
-                    annot.StructParent = (
-                        -(annotations_before + int(annot.StructParent) - part.pages) - 1
-                    )
-        if "/Names" in src.Root and "/Dests" in src.Root.Names:
-            names = src.Root.Names.Dests.Names
-            for i in range(0, len(names), 2):
-                anchor = str(names[i])
-                if anchor in part.anchors and anchor not in destinations:
-                    dest = names[i + 1]
-                    destinations[anchor] = pikepdf.Array(
-                        [out.copy_foreign(dest[0]), *list(dest)[1:]]
-                    )
-    total = len(out.pages)
-    # Annotations are numbered after the pages, in order (as WeasyPrint numbers them).
-    for page in out.pages:
-        for annot in page.obj.get("/Annots", ()):
-            if "/StructParent" in annot and int(annot.StructParent) < 0:
-                annot.StructParent = total + (-int(annot.StructParent) - 1)
-    # Built as one list: extending a pikepdf Array item by item copies it (quadratic).
-    nums_out: list[Any] = []
-    for key, value in page_nums:
-        nums_out += [key, value]
-    for index, value in annotation_nums:
-        nums_out += [total + index, value]
-    tree_root.ParentTree = out.make_indirect(pikepdf.Dictionary(Nums=pikepdf.Array(nums_out)))
-    tree_root.ParentTreeNextKey = total + len(annotation_nums)
-    root.StructTreeRoot = tree_root
-
-    if destinations:
-        flat: list[Any] = []
-        for anchor in sorted(destinations):
-            flat += [pikepdf.String(anchor), destinations[anchor]]
-        names = pikepdf.Dictionary(Names=pikepdf.Array(flat))
-        root.Names = pikepdf.Dictionary(Dests=out.make_indirect(names))
-    _outline(out, parts)
-    _stamp_folios(out, [pikepdf.open(io.BytesIO(folio)) for folio in folios])
-
-    buffer = io.BytesIO()
-    out.save(
-        buffer,
-        deterministic_id=True,
-        min_version=str(front.pdf_version),
-        object_stream_mode=pikepdf.ObjectStreamMode.generate,
-    )
-    return buffer.getvalue()
-
-
-def _copy(out: Any, src: Any, obj: Any) -> Any:
-    """`obj` of `src` in `out`: indirect objects through the copy map, direct ones too."""
-    import pikepdf
-
-    if isinstance(obj, pikepdf.Dictionary | pikepdf.Array | pikepdf.Stream):
-        return out.copy_foreign(obj if obj.is_indirect else src.make_indirect(obj))
-    return obj
-
-
-def _outline(out: Any, parts: Iterable[LaidOut]) -> None:
-    """The bookmarks of every part as one tree, built by WeasyPrint's own rules."""
-    import pikepdf
-    from weasyprint.document import Document
-
-    pages = [
-        SimpleNamespace(bookmarks=marks, height=height)
-        for part in parts
-        for marks, height in zip(part.bookmarks, part.heights, strict=True)
-    ]
-    tree = Document.make_bookmark_tree(SimpleNamespace(pages=pages), SCALE, transform_pages=True)
-    if not tree:
-        return
-
-    def add(items: list, parent: Any) -> tuple[list, int]:
-        made, count = [], len(items)
-        for label, (page, x, y), children, state in items:
-            item = out.make_indirect(
-                pikepdf.Dictionary(
-                    Title=pikepdf.String(label),
-                    Dest=pikepdf.Array([out.pages[page].obj, pikepdf.Name.XYZ, x, y, 0]),
-                    Parent=parent,
-                )
-            )
-            kids, kid_count = add(children, item)
-            item.Count = -kid_count if state == "closed" else kid_count
-            if state != "closed":
-                count += kid_count
-            if kids:
-                item.First, item.Last = kids[0], kids[-1]
-            if made:
-                item.Prev, made[-1].Next = made[-1], item
-            made.append(item)
-        return made, count
-
-    outlines = out.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Outlines))
-    made, count = add(tree, outlines)
-    outlines.Count, outlines.First, outlines.Last = count, made[0], made[-1]
-    out.Root.Outlines = outlines
-
-
-def _stamp_folios(out: Any, folios: Sequence[Any]) -> None:
-    """Draw the folios' pages, in order, over the pack's, as artifacts, with each folio
-    document's resources renamed (`/Folio<n>_<name>`) into the pages they are drawn on."""
-    import pikepdf
-
-    if sum(len(folio.pages) for folio in folios) != len(out.pages):
-        raise RuntimeError("folio and pack page counts differ")
-    save = out.make_stream(b"q\n")
-    pages = iter(out.pages)
-    done_resources: set[tuple[tuple[int, int], int]] = set()  # (shared resources, folio)
-    for number, folio in enumerate(folios):
-        resources = folio.pages[0].Resources if len(folio.pages) else pikepdf.Dictionary()
-        renames: dict[bytes, bytes] = {}
-        copied: dict[str, dict[str, Any]] = {}
-        for category in sorted(resources.keys()):
-            entries = resources[category]
-            if not isinstance(entries, pikepdf.Dictionary):
-                continue
-            for name in sorted(entries.keys()):
-                new = f"/Folio{number}_{name[1:]}"
-                renames[name.encode()] = new.encode()
-                copied.setdefault(category, {})[new] = _copy(out, folio, entries[name])
-        pattern = (
-            re.compile(
-                b"("
-                + b"|".join(re.escape(n) for n in sorted(renames, key=len, reverse=True))
-                + b")"
-                + _DELIMITER
-            )
-            if renames
-            else None
-        )
-        for sheet in folio.pages:
-            page = next(pages)
-            contents = sheet.Contents
-            content = b"\n".join(
-                s.read_bytes()
-                for s in (contents if isinstance(contents, pikepdf.Array) else [contents])
-            )
-            if pattern is not None:
-                content = pattern.sub(lambda m, new=renames: new[m.group(1)], content)
-            stamp = out.make_stream(b"Q\n/Artifact BMC\nq\n" + content + b"\nQ\nEMC\n")
-            own = page.obj.Contents
-            streams = list(own) if isinstance(own, pikepdf.Array) else [own]
-            page.obj.Contents = pikepdf.Array([save, *streams, stamp])
-            page_resources = page.obj.Resources
-            if page_resources.is_indirect:
-                if (page_resources.objgen, number) in done_resources:
-                    continue
-                done_resources.add((page_resources.objgen, number))
-            for category, entries in copied.items():
-                if category not in page_resources:
-                    page_resources[category] = pikepdf.Dictionary()
-                target = page_resources[category]
-                for name, value in entries.items():
-                    target[name] = value

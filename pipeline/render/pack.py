@@ -32,7 +32,9 @@ from pipeline.atomic import replacing, write_bytes, write_text
 from pipeline.config import Config
 from pipeline.render import assemble
 from pipeline.render.audience import Audience, board
+from pipeline.render.tags import fold_text_runs
 from pipeline.render.views import PackView, pack_context
+from pipeline.render.views_appendix import calc_part_anchor
 from pipeline.score import Scored
 from pipeline.validate import Validated
 from pipeline.vocabulary import STATUS_STYLES
@@ -44,6 +46,7 @@ LOGO_URL = f"{ASSET_SCHEME}:logo"
 # <html lang>, the <title> shown as the window title and in the XMP metadata, and every
 # chart a Figure whose /Alt is its SVG <title>. No date or random ID is added: equal
 # inputs still give equal bytes.
+# Each run of text is folded into the element that holds it (`pipeline.render.tags`).
 PDF_OPTIONS: dict[str, Any] = {"pdf_variant": "pdf/ua-1"}
 
 
@@ -122,6 +125,7 @@ def _context(
     context["part"] = _every_part
     context["page_of"] = _no_page_attribute
     context["folio_stamped"] = False
+    context["calc_part_anchor"] = calc_part_anchor
     context.update(extra)
     return context
 
@@ -290,7 +294,10 @@ def write_document(
     stamp = datetime.fromisoformat(created.replace("Z", "+00:00"))
     with replacing(pdf_path) as temp, _source_date_epoch(int(stamp.timestamp())):
         document.write_pdf(
-            temp, pdf_identifier=digest.hexdigest()[:32].encode("ascii"), **PDF_OPTIONS
+            temp,
+            pdf_identifier=digest.hexdigest()[:32].encode("ascii"),
+            finisher=fold_text_runs,
+            **PDF_OPTIONS,
         )
     return len(document.pages)
 

@@ -40,6 +40,9 @@ from pipeline.vocabulary import ORG, FileStatus, is_blank
 BLANK_MONTH = "blank"  # a restated month that was (or became) blank: never shown as 0
 SUMMARY_NOTES = 5  # submission lines on the executive summary; the rest are in Appendix A
 REJECTED_SHOWN = 5  # a rejected department's first errors on its page; the rest in Appendix A
+# Appendix E is laid out in parts of this many rows (about 25 pages), each beginning a
+# page: a long pack's calculations are laid out on every core, none holding all of them.
+CALC_ROWS_PER_PART = 600
 LEVEL_TITLES = {
     "organisation": "Organisation",
     "department": "Departments",
@@ -185,6 +188,7 @@ class CalcRow:
 class CalcGroup:
     title: str
     rows: tuple[CalcRow, ...]
+    continued: bool = False  # the rest of a group begun in the part before
 
 
 @dataclass(frozen=True)
@@ -227,11 +231,36 @@ class AppendixView:
     warnings_total: int
     advice_total: int
     calculations: tuple[CalcGroup, ...]
+    calculation_parts: tuple[tuple[CalcGroup, ...], ...]  # each begins a page of its own
     files: tuple[FileRow, ...]
     restated: tuple[RestatedRow, ...]
 
 
 # --- builders --------------------------------------------------------------------------------
+
+
+def calc_part_anchor(number: int) -> str:
+    """The anchor of Appendix E's part `number` (from 1)."""
+    return f"calculations-part-{number}"
+
+
+def in_parts(groups: Sequence[CalcGroup], per_part: int) -> tuple[tuple[CalcGroup, ...], ...]:
+    """`groups` cut into runs of at most `per_part` rows, in order (at least one run); a
+    group cut in two goes on in the next run as `continued`."""
+    parts: list[tuple[CalcGroup, ...]] = []
+    current: list[CalcGroup] = []
+    room = per_part
+    for group in groups:
+        rows, continued = group.rows, False
+        while rows:
+            if room == 0:
+                parts.append(tuple(current))
+                current, room = [], per_part
+            taken = rows[:room]
+            current.append(CalcGroup(group.title, taken, continued))
+            rows, room, continued = rows[len(taken) :], room - len(taken), True
+    parts.append(tuple(current))  # at least one: section E is there when nothing was scored
+    return tuple(parts)
 
 
 def problem_view(p: Problem) -> ProblemView:
@@ -537,6 +566,7 @@ def appendix_view(
         warnings_total=len(validated.problems) - n_errors,
         advice_total=len(scored.advice),
         calculations=tuple(groups),
+        calculation_parts=in_parts(groups, CALC_ROWS_PER_PART),
         files=tuple(files),
         restated=tuple(restated_rows(scored, names)),
     )
