@@ -12,14 +12,23 @@ import pikepdf
 import pytest
 from pypdf import PdfReader
 
-from pipeline.render import assemble, views_appendix
+from pipeline.advice import advise
+from pipeline.render import assemble, audience, editions, views_appendix
 from pipeline.render.audience import board
-from pipeline.render.pack import LOGO_URL, lay_out, render_html, write_document, write_pack
+from pipeline.render.pack import (
+    LOGO_URL,
+    lay_out,
+    render_html,
+    write_document,
+    write_pack,
+    write_view,
+)
 from pipeline.render.views import pack_context
 from pipeline.score import score
 from tests.test_pack import organisation
 
 CALC_ROWS = 9  # Appendix E's rows to a part, here: the test organisation's make several
+ADVICE_ROWS = 2  # the annex's advice rows to a part, here
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -30,6 +39,7 @@ def short_chunks():
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(assemble, "FOLIO_CHUNK_PAGES", 4)
         mp.setattr(views_appendix, "CALC_ROWS_PER_PART", CALC_ROWS)
+        mp.setattr(views_appendix, "ADVICE_ROWS_PER_PART", ADVICE_ROWS)
         yield
 
 
@@ -135,6 +145,33 @@ def test_appendix_e_is_laid_out_in_parts_each_beginning_a_page(both):
     assert [run[0].continued for run in runs] == ["(continued)" in page for page in pages]
     assert any(run[0].continued for run in runs)
     assert "E. Calculations" in pages[0] and "F. Input files" in pages[-1]
+
+
+def test_a_long_annex_is_laid_out_in_parts_as_its_single_document(both, tmp_path):
+    """The analyst annex with more advice than a run: sections 1-4, each run of advice and
+    the input files are parts of their own, laid out across the cores; the pages are the
+    annex laid out as one document, page for page, with every advice row."""
+    _, _, (scored, v, config), _ = both
+    scored = dataclasses.replace(scored, advice=advise(v, scored))  # as the report does
+    view = pack_context(scored, v, config)
+    runs = view.appendix.advice_runs
+    assert len(runs) >= 3 and sum(len(r) for r in runs) == len(view.appendix.advice)
+    parts = editions.annex_parts(view)
+    assert len(parts) == len(runs) + 2 and parts[-1].key == editions.ANNEX_FILES_PART
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(assemble.WORKERS_VARIABLE, "2")
+        made = editions.write_annex(view, config, tmp_path / "parts")
+    single = write_view(
+        view, config, tmp_path / "one.pdf", audience.annex(view), editions.ANNEX_TEMPLATE
+    )
+    assert made.parts == len(parts) and made.pages == single.pages
+    one, many = PdfReader(single.pdf), PdfReader(made.pdf)
+    for i, (a, b) in enumerate(zip(one.pages, many.pages, strict=True)):
+        assert a.extract_text() == b.extract_text(), f"page {i + 1} differs"
+    text = "".join(page.extract_text() for page in many.pages)
+    assert text.count("5. Goal-quality advice (continued)") == len(runs) - 1
+    assert f"Page {made.pages} of {made.pages}" in many.pages[-1].extract_text()
+    assert _outline(made.pdf) == _outline(single.pdf)
 
 
 def test_runs_of_calculations_cut_groups_and_keep_every_row_in_order():

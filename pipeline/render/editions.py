@@ -36,6 +36,8 @@ from pipeline.forked import beside
 from pipeline.render import audience
 from pipeline.render.assemble import (
     CACHE_FOLDER,
+    PARTS_FOLDER,
+    Part,
     cache_key,
     document_from_cache,
     document_to_cache,
@@ -50,14 +52,17 @@ from pipeline.render.pack import (
     render_html,
     stylesheet,
     write_document,
+    write_in_parts,
     write_view,
 )
 from pipeline.render.views import PackView, pack_context
+from pipeline.render.views_appendix import advice_part_anchor
 from pipeline.render.views_department import DepartmentView
 from pipeline.score import Scored
 from pipeline.validate import Validated
 
 ANNEX_TEMPLATE = "annex.html.j2"
+ANNEX_FILES_PART = "annex-files-part"  # the long annex's last part (annex.html.j2)
 ONEPAGER_TEMPLATE = "onepager.html.j2"
 DEPARTMENTS_FOLDER = "departments"
 DOCUMENTS_FOLDER = "documents"  # in CACHE_FOLDER: whole documents by their HTML's hash
@@ -102,16 +107,32 @@ def write_companions(
 def write_annex(
     view: PackView, config: Config, out_dir: Path, generated_from: str = ""
 ) -> PackPaths:
-    """analyst-annex-<period>.pdf: what the board pack's Appendix A sums up, in full."""
-    return write_view(
-        view,
-        config,
-        Path(out_dir) / annex_name(view.period),
-        audience.annex(view),
-        ANNEX_TEMPLATE,
-        cache=_cache(out_dir),
+    """analyst-annex-<period>.pdf: what the board pack's Appendix A sums up, in full. A
+    long annex (more advice than one run of `ADVICE_ROWS_PER_PART`) is laid out in parts
+    across the cores, each run of advice cached on its own (`annex_parts`)."""
+    path = Path(out_dir) / annex_name(view.period)
+    reader = audience.annex(view)
+    parts = annex_parts(view)
+    if len(parts) == 1:
+        return write_view(
+            view, config, path, reader, ANNEX_TEMPLATE, cache=_cache(out_dir),
+            generated_from=generated_from,
+        )  # fmt: skip
+    cache = Path(out_dir) / CACHE_FOLDER / PARTS_FOLDER
+    return write_in_parts(
+        view, config, path, parts, cache, audience=reader, template=ANNEX_TEMPLATE,
         generated_from=generated_from,
-    )
+    )  # fmt: skip
+
+
+def annex_parts(view: PackView) -> list[Part]:
+    """The annex's parts (annex.html.j2): sections 1 to 4, each run of advice, the input
+    files; or the whole annex as one part when its advice is one run."""
+    runs = view.appendix.advice_runs
+    if len(runs) == 1:
+        return [Part(("annex",))]
+    advice = [Part((advice_part_anchor(n),)) for n in range(1, len(runs) + 1)]
+    return [Part(("annex",)), *advice, Part((ANNEX_FILES_PART,))]
 
 
 def _cache(out_dir: Path) -> Path:

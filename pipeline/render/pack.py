@@ -14,11 +14,12 @@ anything else.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import functools
 import hashlib
 import mimetypes
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import datetime
@@ -34,7 +35,7 @@ from pipeline.render import assemble
 from pipeline.render.audience import Audience, board
 from pipeline.render.tags import fold_text_runs
 from pipeline.render.views import PackView, pack_context
-from pipeline.render.views_appendix import calc_part_anchor
+from pipeline.render.views_appendix import advice_part_anchor, calc_part_anchor
 from pipeline.score import Scored
 from pipeline.validate import Validated
 from pipeline.vocabulary import STATUS_STYLES
@@ -126,6 +127,7 @@ def _context(
     context["page_of"] = _no_page_attribute
     context["folio_stamped"] = False
     context["calc_part_anchor"] = calc_part_anchor
+    context["advice_part_anchor"] = advice_part_anchor
     context.update(extra)
     return context
 
@@ -203,34 +205,50 @@ def write_pack(
     period = scored.period
     pdf_path = out_dir / f"board-pack-{period}.pdf"
     html_path = out_dir / f"board-pack-{period}.html"
-    created = datetime.fromisoformat(view.created.replace("Z", "+00:00"))
     audience = board(view)
+
+    cache = out_dir / assemble.CACHE_FOLDER / assemble.PARTS_FOLDER  # beside what it makes
+    made = write_in_parts(
+        view, config, pdf_path, assemble.split(view, audience), cache, generated_from=source
+    )
+    assemble.prune_cache(cache)
+    write_text(html_path, html_twin)
+    return dataclasses.replace(made, html=html_path)
+
+
+def write_in_parts(
+    view: PackView,
+    config: Config,
+    pdf_path: Path,
+    parts: Sequence[assemble.Part],
+    cache: Path | None,
+    **common: Any,
+) -> PackPaths:
+    """Write a PDF of `view` laid out in `parts` across the cores (`pipeline.render.assemble`);
+    `common` are `render_html`'s names for every part (the template, the audience)."""
+    logo = config.branding.logo
+    created = datetime.fromisoformat(view.created.replace("Z", "+00:00"))
 
     def html_for(keys: tuple[str, ...], **extra: Any) -> str:
         if "folio" in extra:
             first, last, total = extra["folio"]
             return render_html(
-                view, for_pdf=True, template="folio.html.j2", first=first, last=last, total=total
-            )
-        wanted = frozenset(keys)
+                view, for_pdf=True, template="folio.html.j2", audience=common.get("audience"),
+                first=first, last=last, total=total,
+            )  # fmt: skip
         return render_html(
             view,
             for_pdf=True,
             logo_src=LOGO_URL if logo else "",
-            generated_from=source,
-            part=wanted.__contains__,
+            part=frozenset(keys).__contains__,
             folio_stamped=True,
+            **common,
             **extra,
         )
 
-    cache = out_dir / assemble.CACHE_FOLDER / assemble.PARTS_FOLDER  # beside what it makes
-    made = assemble.render_parts(
-        html_for, assemble.split(view, audience), logo, int(created.timestamp()), cache
-    )
-    assemble.prune_cache(cache)
+    made = assemble.render_parts(html_for, parts, logo, int(created.timestamp()), cache)
     write_bytes(pdf_path, made.pdf)
-    write_text(html_path, html_twin)
-    return PackPaths(pdf_path, html_path, made.pages, made.parts, made.laid_out)
+    return PackPaths(pdf_path, pdf_path, made.pages, made.parts, made.laid_out)
 
 
 def write_view(

@@ -43,6 +43,9 @@ REJECTED_SHOWN = 5  # a rejected department's first errors on its page; the rest
 # Appendix E is laid out in parts of this many rows (about 25 pages), each beginning a
 # page: a long pack's calculations are laid out on every core, none holding all of them.
 CALC_ROWS_PER_PART = 600
+# The analyst annex's advice, when longer than this many rows, is laid out in runs of it
+# (about 12 pages), each beginning a page; the input files then begin a page of their own.
+ADVICE_ROWS_PER_PART = 300
 LEVEL_TITLES = {
     "organisation": "Organisation",
     "department": "Departments",
@@ -224,6 +227,7 @@ class AppendixView:
     errors: tuple[ProblemView, ...]
     warnings: tuple[ProblemView, ...]
     advice: tuple[AdviceView, ...]
+    advice_runs: tuple[tuple[AdviceView, ...], ...]  # the annex's parts (at least one)
     errors_more: tuple[MoreProblems, ...]
     warnings_more: tuple[MoreProblems, ...]
     advice_more: tuple[MoreProblems, ...]
@@ -237,6 +241,16 @@ class AppendixView:
 
 
 # --- builders --------------------------------------------------------------------------------
+
+
+def runs(items: Sequence[T], size: int) -> tuple[tuple[T, ...], ...]:
+    """`items` in runs of at most `size`, in order; at least one run (empty if no items)."""
+    return tuple(tuple(items[i : i + size]) for i in range(0, len(items), size)) or ((),)
+
+
+def advice_part_anchor(number: int) -> str:
+    """The anchor of the analyst annex's advice part `number` (from 1)."""
+    return f"annex-advice-part-{number}"
 
 
 def calc_part_anchor(number: int) -> str:
@@ -559,6 +573,7 @@ def appendix_view(
         errors=tuple(p for p in problems if p.severity == ERROR),
         warnings=tuple(p for p in problems if p.severity != ERROR),
         advice=tuple(advice),
+        advice_runs=runs(advice, ADVICE_ROWS_PER_PART),
         errors_more=tuple(m for m in more if m.severity == ERROR),
         warnings_more=tuple(m for m in more if m.severity != ERROR),
         advice_more=tuple(advice_cap.more()),
