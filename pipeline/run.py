@@ -348,6 +348,8 @@ def build_report(
         # The annex and one-pagers are laid out beside the board pack (forked.py), so no
         # core waits while the pack is numbered and joined; their progress shows after it.
         scored = result.scored
+        import weasyprint  # noqa: F401 - once, here: every layout process forked below has it
+
         companions = beside(lambda: write_companions(scored, validated, config, target))
         on_step("Rendering the board pack", 0, 1)
         paths = write_pack(scored, validated, config, target)

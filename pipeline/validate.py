@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -27,6 +28,7 @@ from pipeline.coerce import (
 )
 from pipeline.config import Config
 from pipeline.contract import Sheet, SheetSpec, SubmissionField
+from pipeline.forked import beside
 from pipeline.inbox import department_from_name, period_from_name
 from pipeline.problems import ERROR, Problem, problem, shown_value
 from pipeline.read import RawWorkbook
@@ -197,7 +199,9 @@ def validate(
     candidates = [_check_submission(raw, config) for raw in workbooks]
     queues = _queues(candidates, period, _month(today or date.today()))
     memo = memo if memo is not None else TypingMemo()
-    for cand in (c for queue in queues.values() for c in queue):
+    queued = [c for queue in queues.values() for c in queue]
+    _type_ahead(queued, run, memo)
+    for cand in queued:
         _type(cand, run, memo)
     # A Contributes-to link to an objective that a workbook of this period holds is a real
     # link, even when that workbook is rejected for its own mistakes: one department's typo
@@ -252,24 +256,53 @@ def validate(
 def _type(cand: _Candidate, run: _Run, memo: TypingMemo) -> None:
     """Type one candidate's sheets and check it as a whole, or take both from the memo."""
     key = (cand.file, cand.raw.sha256)
-    if key in memo.entries:
-        typed, found, letters = memo.entries[key]
-        cand.typed = typed
-        cand.problems += found
-        run.locator.letters.update(letters)
-        return
+    if key not in memo.entries:
+        memo.entries[key] = _typing(cand, run)
+    typed, found, letters = memo.entries[key]
+    cand.typed = typed
+    cand.problems += found
+    run.locator.letters.update(letters)
+
+
+def _typing(
+    cand: _Candidate, run: _Run
+) -> tuple[dict[str, pd.DataFrame], list[Problem], dict[tuple[str, str], dict[str, str]]]:
+    """One candidate typed and checked as a whole: its typed sheets, its problems and the
+    column letters of its sheets (a `TypingMemo` entry)."""
     dept = cand.department_id or ""
-    before = len(cand.problems)
-    cand.typed = type_workbook(
-        cand.raw, cand.file, dept, run.specs, run.locator, cand.problems,
+    found: list[Problem] = []
+    typed = type_workbook(
+        cand.raw, cand.file, dept, run.specs, run.locator, found,
         run.config.organisation.date_order,
     )  # fmt: skip
-    cand.problems += workbook_problems(
-        cand.file, dept, cand.typed, run.config, run.period, run.months, run.locator.cell
+    found += workbook_problems(
+        cand.file, dept, typed, run.config, run.period, run.months, run.locator.cell
     )
     located = ((cand.file, name) for name in run.specs)
     letters = {k: run.locator.letters[k] for k in located if k in run.locator.letters}
-    memo.entries[key] = (cand.typed, cand.problems[before:], letters)
+    return typed, found, letters
+
+
+TYPED_PER_CHILD = 24  # fewer workbooks than this to a core: typed here, not worth a fork
+
+
+def _type_ahead(cands: Sequence[_Candidate], run: _Run, memo: TypingMemo) -> None:
+    """Type the candidates the memo does not hold yet, shared out to forked children (one
+    per core, this process taking the first share): typing is per workbook and the
+    largest part of validating a large organisation."""
+    todo = [c for c in cands if (c.file, c.raw.sha256) not in memo.entries]
+    n = min(os.cpu_count() or 1, len(todo) // TYPED_PER_CHILD)
+    if n < 2:
+        return
+    shares = [todo[i::n] for i in range(n)]
+    waiting = [beside(lambda share=share: _typed_share(share, run)) for share in shares[1:]]
+    memo.entries.update(_typed_share(shares[0], run))
+    for wait in waiting:
+        memo.entries.update(wait())
+
+
+def _typed_share(share: Sequence[_Candidate], run: _Run) -> list[tuple[tuple[str, str], Any]]:
+    return [((c.file, c.raw.sha256), _typing(c, run)) for c in share]
 
 
 def _submitted_ids(queues: dict[str, list[_Candidate]]) -> frozenset[str]:

@@ -562,3 +562,32 @@ def test_the_typing_fast_paths_agree_with_parse_cell() -> None:
             assert (parsed.code, parsed.from_percent_text) == ("", False), (kind, raw)
             assert parsed.value == value and type(parsed.value) is type(value), (kind, raw)
     assert taken > 20
+
+
+def test_typing_shared_out_to_forked_children_gives_what_typing_here_gives(monkeypatch):
+    """A large organisation's workbooks are typed in forked children, a share per core
+    (`validate._type_ahead`): the demo's ten, two to a child, give exactly the problems,
+    cells and frames that typing them all in this process gives."""
+    from pipeline import validate as validate_module
+    from pipeline.config import load_config
+    from pipeline.run import read_inbox
+
+    config = load_config(Path(__file__).parents[1] / "examples" / "demo" / "scorecard.toml")
+    intake = read_inbox(config)
+    here = validate(intake.workbooks, config, "2026-10", intake.unreadable)
+    started = []
+    real = validate_module.beside
+
+    def counted(work):
+        started.append(work)
+        return real(work)
+
+    monkeypatch.setattr(validate_module, "beside", counted)
+    monkeypatch.setattr(validate_module, "TYPED_PER_CHILD", 2)
+    monkeypatch.setattr(validate_module.os, "cpu_count", lambda: 3)
+    shared = validate(intake.workbooks, config, "2026-10", intake.unreadable)
+    assert len(started) == 2  # three shares: this process and two children
+    assert [p.as_dict() for p in shared.problems] == [p.as_dict() for p in here.problems]
+    assert any(p.cell for p in shared.problems)  # cells located from the children's letters
+    for name in ("objectives", "kpis", "actuals", "key_results", "checkins", "initiatives"):
+        assert getattr(shared, name).equals(getattr(here, name)), name
