@@ -11,7 +11,7 @@ error is raised here, with its traceback, and the files are the same either way.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from multiprocessing import get_all_start_methods, get_context
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from pipeline.gctune import frozen_for_children
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 def beside(work: Callable[[], T]) -> Callable[[], T]:
@@ -48,6 +49,20 @@ def beside(work: Callable[[], T]) -> Callable[[], T]:
         return work()  # the child failed: again here, where the error is raised
 
     return wait_for
+
+
+def in_shares(items: Sequence[T], n: int, work: Callable[[Sequence[T]], list[R]]) -> list[R]:
+    """`work` over `items` dealt out to `n` shares (item i to share i % n): every share but
+    the first in a forked child (`beside`), the first here meanwhile. `work` gives one
+    result per item of its share; the results come back in the order of `items`."""
+    n = max(1, min(n, len(items)))
+    shares = [items[i::n] for i in range(n)]
+    waiting = [beside(lambda share=share: work(share)) for share in shares[1:]]
+    done = [work(shares[0]), *(wait() for wait in waiting)]
+    results: list[R] = [None] * len(items)  # type: ignore[list-item]
+    for i, share_results in enumerate(done):
+        results[i::n] = share_results
+    return results
 
 
 def _child(work: Callable[[], Any], send: Connection) -> None:

@@ -28,7 +28,7 @@ from pipeline.coerce import (
 )
 from pipeline.config import Config
 from pipeline.contract import Sheet, SheetSpec, SubmissionField
-from pipeline.forked import beside
+from pipeline.forked import in_shares
 from pipeline.inbox import department_from_name, period_from_name
 from pipeline.problems import ERROR, Problem, problem, shown_value
 from pipeline.read import RawWorkbook
@@ -294,15 +294,10 @@ def _type_ahead(cands: Sequence[_Candidate], run: _Run, memo: TypingMemo) -> Non
     n = min(os.cpu_count() or 1, len(todo) // TYPED_PER_CHILD)
     if n < 2:
         return
-    shares = [todo[i::n] for i in range(n)]
-    waiting = [beside(lambda share=share: _typed_share(share, run)) for share in shares[1:]]
-    memo.entries.update(_typed_share(shares[0], run))
-    for wait in waiting:
-        memo.entries.update(wait())
-
-
-def _typed_share(share: Sequence[_Candidate], run: _Run) -> list[tuple[tuple[str, str], Any]]:
-    return [((c.file, c.raw.sha256), _typing(c, run)) for c in share]
+    typed = in_shares(todo, n, lambda share: [_typing(c, run) for c in share])
+    memo.entries.update(
+        ((c.file, c.raw.sha256), entry) for c, entry in zip(todo, typed, strict=True)
+    )
 
 
 def _submitted_ids(queues: dict[str, list[_Candidate]]) -> frozenset[str]:

@@ -568,6 +568,7 @@ def test_typing_shared_out_to_forked_children_gives_what_typing_here_gives(monke
     """A large organisation's workbooks are typed in forked children, a share per core
     (`validate._type_ahead`): the demo's ten, two to a child, give exactly the problems,
     cells and frames that typing them all in this process gives."""
+    from pipeline import forked
     from pipeline import validate as validate_module
     from pipeline.config import load_config
     from pipeline.run import read_inbox
@@ -576,13 +577,13 @@ def test_typing_shared_out_to_forked_children_gives_what_typing_here_gives(monke
     intake = read_inbox(config)
     here = validate(intake.workbooks, config, "2026-10", intake.unreadable)
     started = []
-    real = validate_module.beside
+    real = forked.beside
 
     def counted(work):
         started.append(work)
         return real(work)
 
-    monkeypatch.setattr(validate_module, "beside", counted)
+    monkeypatch.setattr(forked, "beside", counted)
     monkeypatch.setattr(validate_module, "TYPED_PER_CHILD", 2)
     monkeypatch.setattr(validate_module.os, "cpu_count", lambda: 3)
     shared = validate(intake.workbooks, config, "2026-10", intake.unreadable)

@@ -2,11 +2,11 @@
 
 WeasyPrint lays a document out on one core, in time that grows with the document. The
 pack is a sequence of parts that each begin on a new page (cover and contents, summary,
-overview, each perspective, each department, glossary, appendix, the appendix's calculations
-in runs of rows). Each part is laid out
-as a document of its own in a worker process, and the parts are assembled into one PDF
-with the page numbers, contents, bookmarks, links, metadata and tag tree of the pack laid
-out as one document:
+overview, each perspective, each department, glossary, appendix, the appendix's
+calculations in runs of rows). Each part is laid out as a document of its own in a worker
+process, and the parts are joined into one PDF (`pipeline.render.pdfjoin`) with the page
+numbers, contents, bookmarks, links, metadata and tag tree of the pack laid out as one
+document:
 
 - Page numbers: the parts are laid out without their "Page X of Y" box. Once the total is
   known, folio documents (empty pages, the pack's @page rules, only that box; chunks of

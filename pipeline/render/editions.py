@@ -32,7 +32,7 @@ from typing import Any
 
 from pipeline.atomic import write_bytes
 from pipeline.config import Config, Pack
-from pipeline.forked import beside
+from pipeline.forked import beside, in_shares
 from pipeline.render import audience
 from pipeline.render.assemble import (
     CACHE_FOLDER,
@@ -154,11 +154,12 @@ def write_named_pack(
 def write_onepagers(view: PackView, config: Config, folder: Path) -> list[PackPaths]:
     """<DEPT>-<period>.pdf in `folder` for every department of `view`, one page each.
 
-    The departments are dealt out to forked children, one per core (at most
-    `_MAX_WORKERS`), each laying out its share in turn (`pipeline.forked.beside`): a fork
-    costs more as the organisation grows, one per share instead of one per department. A
-    child that fails leaves its share to this process, where the one-pagers it finished
-    come from the cache, so any error is raised here. The files are the same either way."""
+    The departments are dealt out in shares, one per core (at most `_MAX_WORKERS`), each
+    laid out in turn in a forked child or, the first, here (`pipeline.forked.in_shares`):
+    a fork costs more as the organisation grows, one per share instead of one per
+    department. A child that fails leaves its share to this process, where the one-pagers
+    it finished come from the cache, so any error is raised here. The files are the same
+    either way."""
     css = onepager_css(view)
     sheet = stylesheet(css)  # parsed once for every department and every try
     cache = _cache(Path(folder).parent)
@@ -169,13 +170,11 @@ def write_onepagers(view: PackView, config: Config, folder: Path) -> list[PackPa
             write_onepager(view, d, config, path, (css, sheet), cache).pages for d, path in share
         ]
 
-    n = max(1, min(_MAX_WORKERS, os.cpu_count() or 1, len(jobs)))
-    shares = [beside(lambda i=i: lay_out_share(jobs[i::n])) for i in range(n)]
-    pages: dict[int, int] = {}
-    for i, share in enumerate(shares):
-        for k, count in enumerate(share()):
-            pages[i + k * n] = count
-    return [PackPaths(pdf=path, html=path, pages=pages[i]) for i, (_, path) in enumerate(jobs)]
+    pages = in_shares(jobs, min(_MAX_WORKERS, os.cpu_count() or 1), lay_out_share)
+    return [
+        PackPaths(pdf=path, html=path, pages=count)
+        for (_, path), count in zip(jobs, pages, strict=True)
+    ]
 
 
 def onepager_css(view: PackView) -> str:

@@ -27,7 +27,7 @@ import hashlib
 import io
 import re
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import Any, Protocol
 
@@ -37,7 +37,7 @@ _TOKEN = re.compile(rb"\((?:[^\\)]|\\.)*\)|<[0-9A-Fa-f\s]*>|(\d+) (\d+) R", re.D
 _DELIMITER = rb"(?=[\s/\[\]<>(){}%]|$)"
 
 
-class Part(Protocol):
+class LaidOutPart(Protocol):
     """A laid-out part: its PDF, pages, own anchors and bookmarks (`assemble.LaidOut`)."""
 
     pdf: bytes
@@ -95,7 +95,7 @@ class _Out:
         info = {"Type": b"/ObjStm", "N": len(self.pending), "First": len(head)}
         info |= {"Filter": b"/FlateDecode", "Length": len(data)}
         self.pending = []
-        self._write(number, _pdf(info) + b"\nstream\n" + data + b"\nendstream")
+        self.put(number, _pdf(info), data)
 
     def finish(self, root: int, info: int | None) -> bytes:
         self._pack()
@@ -130,18 +130,21 @@ class _Source:
         self.out, self.pdf = out, pdf
         self.numbers: dict[tuple[int, int], int] = {}
         self.queue: list[tuple[int, int]] = []
+        self.externals: dict[int, Any] = {}  # the pack's object -> its stand-in here
 
     def stand_in(self, obj: Any, number: int) -> None:
         """References to `obj` become references to the pack's object `number`."""
         self.numbers[obj.objgen] = number
 
     def external(self, number: int) -> Any:
-        """An object of this PDF that stands for the pack's object `number`."""
+        """An object of this PDF that stands for the pack's object `number` (one for each)."""
         import pikepdf
 
-        placeholder = self.pdf.make_indirect(pikepdf.Dictionary())
-        self.stand_in(placeholder, number)
-        return placeholder
+        if number not in self.externals:
+            placeholder = self.pdf.make_indirect(pikepdf.Dictionary())
+            self.stand_in(placeholder, number)
+            self.externals[number] = placeholder
+        return self.externals[number]
 
     def number(self, objgen: tuple[int, int]) -> int:
         found = self.numbers.get(objgen)
@@ -250,9 +253,6 @@ class _Folios:
                     self.pages.append((index, content))
                 self.resources.append(numbers)
 
-    def __iter__(self) -> Iterator[tuple[int, bytes]]:
-        return iter(self.pages)
-
 
 def _renaming(renames: dict[bytes, bytes]) -> re.Pattern[bytes] | None:
     if not renames:
@@ -261,21 +261,20 @@ def _renaming(renames: dict[bytes, bytes]) -> re.Pattern[bytes] | None:
     return re.compile(b"(" + names + b")" + _DELIMITER)
 
 
-def join(parts: Sequence[Part], folios: Sequence[bytes]) -> bytes:
+def join(parts: Sequence[LaidOutPart], folios: Sequence[bytes]) -> bytes:
     """One PDF from the laid-out parts (the first is the front) and the folio documents,
     whose pages in order are the pack's."""
     import pikepdf
 
     total = sum(part.pages for part in parts)
-    with pikepdf.open(io.BytesIO(parts[0].pdf)) as front:
-        version = str(front.pdf_version)
-    out = _Out(version)
+    header = re.match(rb"%PDF-(\d+\.\d+)", parts[0].pdf)
+    out = _Out(header.group(1).decode("ascii") if header else "1.7")
     catalog, pages_root, tree_root, document, parent_tree, save = (out.reserve() for _ in range(6))
     out.put(save, *_flate(b"q\n"))  # each page's own drawing is saved before it, then its folio
     folio_pages = _Folios(out, folios)
     if len(folio_pages.pages) != total:
         raise RuntimeError("folio and pack page counts differ")
-    folio_iter = iter(folio_pages)
+    folio_iter = iter(folio_pages.pages)
 
     page_numbers: list[int] = []
     kids: list[int] = []
@@ -302,33 +301,15 @@ def join(parts: Sequence[Part], folios: Sequence[bytes]) -> bytes:
                 if "/Info" in pdf.trailer:
                     info = source.number(pdf.trailer.Info.objgen)
             offset, annotations_before = len(page_numbers), len(annotation_nums)
-            placeholders: dict[int, Any] = {}  # the pack's object -> its stand-in here
             save_ref = source.external(save)
-            done_resources: set[tuple[tuple[int, int], int]] = set()
             for page_index, page in enumerate(pdf.pages):
                 obj = page.obj
                 obj.Parent = root.Pages
                 obj.StructParents = offset + page_index
                 folio, content = next(folio_iter)
-                stamp = pdf.make_stream(
-                    zlib.compress(b"Q\n/Artifact BMC\nq\n" + content + b"\nQ\nEMC\n"),
-                    Filter=pikepdf.Name.FlateDecode,
-                )
-                own = obj.Contents
-                streams = list(own) if isinstance(own, pikepdf.Array) else [own]
-                obj.Contents = pikepdf.Array([save_ref, *streams, stamp])
-                resources = obj.Resources
-                if not resources.is_indirect or (resources.objgen, folio) not in done_resources:
-                    if resources.is_indirect:
-                        done_resources.add((resources.objgen, folio))
-                    for category, entries in folio_pages.resources[folio].items():
-                        if category not in resources:
-                            resources[category] = pikepdf.Dictionary()
-                        target = resources[category]
-                        for name, number in entries.items():
-                            if number not in placeholders:
-                                placeholders[number] = source.external(number)
-                            target[name] = placeholders[number]
+                _draw_folio(source, obj, save_ref, content)
+                # Resources shared by a part's pages get the same entries again: no harm.
+                _add_resources(source, obj.Resources, folio_pages.resources[folio])
                 for annot in obj.get("/Annots", ()):
                     if "/StructParent" in annot:  # numbered after all the pack's pages
                         at = annotations_before + int(annot.StructParent) - part.pages
@@ -382,7 +363,33 @@ def join(parts: Sequence[Part], folios: Sequence[bytes]) -> bytes:
     return out.finish(catalog, info)
 
 
-def _outline(out: _Out, parts: Sequence[Part], page_numbers: list[int]) -> int | None:
+def _draw_folio(source: _Source, page: Any, save: Any, content: bytes) -> None:
+    """Draw a folio page's `content` over `page`, as an /Artifact: the page's own drawing
+    is wrapped in q/Q (`save` is the shared "q"), so the folio starts from a clean state."""
+    import pikepdf
+
+    stamp = source.pdf.make_stream(
+        zlib.compress(b"Q\n/Artifact BMC\nq\n" + content + b"\nQ\nEMC\n"),
+        Filter=pikepdf.Name.FlateDecode,
+    )
+    own = page.Contents
+    streams = list(own) if isinstance(own, pikepdf.Array) else [own]
+    page.Contents = pikepdf.Array([save, *streams, stamp])
+
+
+def _add_resources(source: _Source, resources: Any, entries: dict[str, dict[str, int]]) -> None:
+    """Give a page's `resources` a folio's (category -> renamed name -> the pack's object)."""
+    import pikepdf
+
+    for category, named in entries.items():
+        if category not in resources:
+            resources[category] = pikepdf.Dictionary()
+        target = resources[category]
+        for name, number in named.items():
+            target[name] = source.external(number)
+
+
+def _outline(out: _Out, parts: Sequence[LaidOutPart], page_numbers: list[int]) -> int | None:
     """The bookmarks of every part as one tree, built by WeasyPrint's own rules; the
     outline dictionary's number, or None when there are none."""
     from weasyprint.document import Document

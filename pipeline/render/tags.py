@@ -58,12 +58,14 @@ def fold_text_runs(_document: Any, pdf: Any) -> None:
         kids = list(obj.get("K", ()))
         if not kids or not all(type(kid) is int for kid in kids):
             continue  # it groups elements (a <figure>'s caption and chart): kept
-        siblings = parent.get("K", ())
-        if obj.reference not in siblings:
-            continue
-        at = siblings.index(obj.reference)
+        reference = obj.reference
+        siblings = parent.get("K", [])
+        try:
+            at = siblings.index(reference)
+        except ValueError:
+            continue  # not among its parent's kids: left as WeasyPrint wrote it
         siblings[at : at + 1] = kids
-        folded[obj.reference] = obj["P"]
+        folded[reference] = obj["P"]
         obj.clear()
     if not folded:
         return
