@@ -38,6 +38,7 @@ from pipeline.render.validation import (
     validation_summary as summarise_validation,
 )
 from pipeline.render.validation import write_validation_html, write_validation_json
+from pipeline.render.views import pack_context
 from pipeline.restate import PreviousSubmission, restatements
 from pipeline.sandbox import read_all
 from pipeline.score import Scored, score
@@ -160,7 +161,9 @@ def check(
     pressing `make report` together get a clear message, not a mixed-up ledger.
     """
     with _one_run_at_a_time(config):
-        return _check(config, period, out, on_step)
+        outputs, feedback = _check(config, period, out, on_step)
+        outputs.feedback = feedback()
+        return outputs
 
 
 def _one_run_at_a_time(config: Config) -> AbstractContextManager[None]:
@@ -205,7 +208,10 @@ def _assess(config: Config, period: str | None, on_step: StepCallback) -> Assess
 
 def _check(
     config: Config, period: str | None, out: Path | None, on_step: StepCallback
-) -> ValidationOutputs:
+) -> tuple[ValidationOutputs, Callable[[], list[Path]]]:
+    """Validated, the reports written and the files archived; the feedback copies are
+    being written beside (wait with the call: they take ~1 s each, and nothing else in the
+    run reads them)."""
     assessed = assess(config, period, on_step)
     intake, validated, reason = assessed.intake, assessed.validated, assessed.period_reason
     period = validated.period
@@ -213,16 +219,18 @@ def _check(
     # leftovers of a killed run's temp files
     clean_stale_temps(target, target / "feedback", target / "data", config.reporting.archive)
     clean_stale_temps(target / DEPARTMENTS_FOLDER, target / PACKS_FOLDER)
-    feedback = []
     by_file: dict[str, list] = {}
     for prob in validated.problems:
         by_file.setdefault(prob.file, []).append(prob)
-    for raw in intake.workbooks:
-        probs = by_file.get(raw.path.name)
-        if probs:
-            written = write_feedback(raw.path, probs, target / "feedback")
-            if written:
-                feedback.append(written)
+    to_mark = [
+        (raw.path, by_file[raw.path.name]) for raw in intake.workbooks if raw.path.name in by_file
+    ]
+
+    def write_copies() -> list[Path]:
+        written = (write_feedback(path, probs, target / "feedback") for path, probs in to_mark)
+        return [path for path in written if path]
+
+    feedback = beside(write_copies) if to_mark else list
     json_path = write_validation_json(
         validated, intake.ignored, config, target / f"validation-{period}.json"
     )
@@ -237,7 +245,7 @@ def _check(
         period,
         validated.actuals,
     )
-    return ValidationOutputs(config, validated, intake, json_path, html_path, feedback, reason)
+    return ValidationOutputs(config, validated, intake, json_path, html_path, [], reason), feedback
 
 
 def status_summary(assessed: Assessed) -> dict:
@@ -279,16 +287,17 @@ def score_inbox(
 ) -> ReportOutputs:
     """Validate, score, and write the data book (the analyst's Excel twin of the pack)."""
     with _one_run_at_a_time(config):
-        result, databook = _score_inbox(config, period, out, on_step)
-        result.databook = databook()
+        result, finish = _score_inbox(config, period, out, on_step)
+        finish()
         return result
 
 
 def _score_inbox(
     config: Config, period: str | None, out: Path | None, on_step: StepCallback
-) -> tuple[ReportOutputs, Callable[[], Path]]:
-    """Validated and scored; the data book is being written beside (wait with the call)."""
-    checked = _check(config, period, out, on_step)
+) -> tuple[ReportOutputs, Callable[[], None]]:
+    """Validated and scored; the feedback copies and the data book are being written beside
+    (`finish` waits for both and fills them in)."""
+    checked, feedback = _check(config, period, out, on_step)
     validated = checked.validated
     on_step("Scoring", 0, 1)
     scored = score(validated, config)
@@ -297,7 +306,13 @@ def _score_inbox(
     target = output_dir(config, validated.period, out)
     path = target / f"scorecard-{validated.period}.xlsx"
     databook = beside(lambda: write_databook(scored, path, validated, config.scoring))
-    return ReportOutputs(checked, scored, path), databook
+    result = ReportOutputs(checked, scored, path)
+
+    def finish() -> None:
+        checked.feedback = feedback()
+        result.databook = databook()
+
+    return result, finish
 
 
 def previous_submissions(config: Config, validated: Validated) -> dict[str, PreviousSubmission]:
@@ -336,27 +351,28 @@ def build_report(
         known = ", ".join(p.name for p in config.packs) or "none are configured"
         raise ConfigError(f"{config.path.name}: no [[packs]] named {pack!r} (packs: {known})")
     with _one_run_at_a_time(config):
-        result, databook = _score_inbox(config, period, out, on_step)
+        result, finish = _score_inbox(config, period, out, on_step)
         validated = result.checked.validated
         target = output_dir(config, validated.period, out)
         if chosen is not None:
             on_step(f"Rendering the {chosen.name} pack", 0, 1)
             paths = write_named_pack(result.scored, validated, config, chosen, target)
             result.pdf, result.pages, result.pack = paths.pdf, paths.pages, chosen.name
-            result.databook = databook()
+            finish()
             return result
         # The annex and one-pagers are laid out beside the board pack (forked.py), so no
         # core waits while the pack is numbered and joined; their progress shows after it.
         scored = result.scored
         import weasyprint  # noqa: F401 - once, here: every layout process forked below has it
 
-        companions = beside(lambda: write_companions(scored, validated, config, target))
+        view = pack_context(scored, validated, config)  # made once, for all of them
+        companions = beside(lambda: write_companions(scored, validated, config, target, view=view))
         on_step("Rendering the board pack", 0, 1)
-        paths = write_pack(scored, validated, config, target)
+        paths = write_pack(scored, validated, config, target, view=view)
         on_step("Finishing the annex and one-pagers", 0, 1)
         made = companions()
         on_step("Finishing the annex and one-pagers", 1, 1)
-        result.databook = databook()
+        finish()
     result.pdf, result.html, result.pages = paths.pdf, paths.html, paths.pages
     result.annex, result.onepagers = made.annex, made.onepagers
     return result

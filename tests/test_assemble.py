@@ -40,6 +40,7 @@ def short_chunks():
         mp.setattr(assemble, "FOLIO_CHUNK_PAGES", 4)
         mp.setattr(views_appendix, "CALC_ROWS_PER_PART", CALC_ROWS)
         mp.setattr(views_appendix, "ADVICE_ROWS_PER_PART", ADVICE_ROWS)
+        mp.setattr(views_appendix, "ADVICE_ROWS_INLINE", ADVICE_ROWS)
         yield
 
 
@@ -172,6 +173,30 @@ def test_a_long_annex_is_laid_out_in_parts_as_its_single_document(both, tmp_path
     assert text.count("5. Goal-quality advice (continued)") == len(runs) - 1
     assert f"Page {made.pages} of {made.pages}" in many.pages[-1].extract_text()
     assert _outline(made.pdf) == _outline(single.pdf)
+
+
+def test_a_resubmission_lays_out_the_annex_files_again_and_keeps_the_advice(both, tmp_path):
+    """Advice longer than ADVICE_ROWS_INLINE is a part of its own even in one run: a file
+    that changed only its bytes (its hash) lays out the input files' part again, no more."""
+    _, _, (scored, v, config), _ = both
+    scored = dataclasses.replace(scored, advice=advise(v, scored))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(views_appendix, "ADVICE_ROWS_PER_PART", 10_000)
+        view = pack_context(scored, v, config)
+    assert len(view.appendix.advice_runs) == 1 and view.appendix.advice_apart
+    keys = [p.key for p in editions.annex_parts(view)]
+    assert keys == ["annex", views_appendix.advice_part_anchor(1), editions.ANNEX_FILES_PART]
+    first = editions.write_annex(view, config, tmp_path)
+    assert (first.parts, first.laid_out) == (3, 3)
+    files = list(view.appendix.files)
+    files[0] = dataclasses.replace(files[0], sha256="0" * 64)
+    resent = dataclasses.replace(
+        view, appendix=dataclasses.replace(view.appendix, files=tuple(files))
+    )
+    again = editions.write_annex(resent, config, tmp_path)
+    assert (again.parts, again.laid_out) == (3, 1) and again.pages == first.pages
+    text = "".join(page.extract_text() for page in PdfReader(again.pdf).pages)
+    assert "0" * 40 in text and files[1].sha256[:40] in text
 
 
 def test_runs_of_calculations_cut_groups_and_keep_every_row_in_order():

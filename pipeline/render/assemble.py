@@ -49,6 +49,7 @@ CACHE_FOLDER = ".cache"  # in the period's output folder: .cache/parts/<hash>.pd
 PARTS_FOLDER = "parts"
 CACHE_KEEP_DAYS = 30  # cached parts unused this long are deleted
 FRONT = "front"
+FRONT_PROBE = "front-probe"  # the front laid out with placeholder page numbers, for its length
 LOGGER = "weasyprint"
 WORKERS_VARIABLE = "SCORECARD_WORKERS"
 
@@ -143,11 +144,11 @@ def render_parts(
     # The front's length, found with a placeholder for each number (three digits wide).
     front_probe = html_for(parts[0].keys, page_of=lambda _a: _page_attr(888))
     jobs = {p.key: htmls[p.key] for p in body}
-    jobs["front-probe"] = front_probe
+    jobs[FRONT_PROBE] = front_probe
     done = _lay_out_all(jobs, logo, created_epoch, cache, workers)
     fresh = _laid_out_now(done)
 
-    front_pages = done["front-probe"].pages
+    front_pages = done[FRONT_PROBE].pages
     for _ in range(3):  # the numbers may (rarely) change the front's own length
         offsets, start = {}, front_pages
         for p in body:
@@ -174,7 +175,10 @@ def render_parts(
     if sum(final[name].pages for name in folios) != total:
         raise RuntimeError(f"the folio documents do not have the pack's {total} pages")
     ordered = [front, *(done[p.key] for p in body)]
-    laid_out = sum(1 for p in body if p.key in fresh) + (FRONT in front_fresh)
+    # The front counts as laid out now when its probe was (often the same HTML: a cache hit).
+    laid_out = sum(1 for p in body if p.key in fresh) + bool(
+        {FRONT, FRONT_PROBE} & (front_fresh | fresh)
+    )
     pack = join(ordered, [final[name].pdf for name in folios])
     return Assembled(pack, total, len(parts), laid_out)
 

@@ -92,11 +92,13 @@ def write_companions(
     config: Config,
     out_dir: Path,
     generated_from: str = "",
+    view: PackView | None = None,
 ) -> Companions:
     """The analyst annex and every department's one-pager, into `out_dir`. The annex is
     laid out in a forked child while the one-pagers are (one document on one core: it
-    would otherwise leave the other cores idle)."""
-    view = pack_context(scored, validated, config)
+    would otherwise leave the other cores idle). `view`: `pack_context` of the same
+    three, when already made."""
+    view = view or pack_context(scored, validated, config)
     annex = beside(lambda: write_annex(view, config, out_dir, generated_from).pdf)
     pages = write_onepagers(view, config, out_dir / DEPARTMENTS_FOLDER)
     path = annex()
@@ -108,8 +110,8 @@ def write_annex(
     view: PackView, config: Config, out_dir: Path, generated_from: str = ""
 ) -> PackPaths:
     """analyst-annex-<period>.pdf: what the board pack's Appendix A sums up, in full. A
-    long annex (more advice than one run of `ADVICE_ROWS_PER_PART`) is laid out in parts
-    across the cores, each run of advice cached on its own (`annex_parts`)."""
+    long annex (more advice than `ADVICE_ROWS_INLINE`) is laid out in parts across the
+    cores, each run of advice cached on its own (`annex_parts`)."""
     path = Path(out_dir) / annex_name(view.period)
     reader = audience.annex(view)
     parts = annex_parts(view)
@@ -127,9 +129,9 @@ def write_annex(
 
 def annex_parts(view: PackView) -> list[Part]:
     """The annex's parts (annex.html.j2): sections 1 to 4, each run of advice, the input
-    files; or the whole annex as one part when its advice is one run."""
+    files; or the whole annex as one part when its advice is short."""
     runs = view.appendix.advice_runs
-    if len(runs) == 1:
+    if not view.appendix.advice_apart:
         return [Part(("annex",))]
     advice = [Part((advice_part_anchor(n),)) for n in range(1, len(runs) + 1)]
     return [Part(("annex",)), *advice, Part((ANNEX_FILES_PART,))]

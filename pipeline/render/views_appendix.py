@@ -43,8 +43,11 @@ REJECTED_SHOWN = 5  # a rejected department's first errors on its page; the rest
 # Appendix E is laid out in parts of this many rows (about 25 pages), each beginning a
 # page: a long pack's calculations are laid out on every core, none holding all of them.
 CALC_ROWS_PER_PART = 600
-# The analyst annex's advice, when longer than this many rows, is laid out in runs of it
-# (about 12 pages), each beginning a page; the input files then begin a page of their own.
+# The analyst annex's advice, when longer than ADVICE_ROWS_INLINE rows (about two pages),
+# is laid out apart from sections 1-4, in runs of ADVICE_ROWS_PER_PART (about 12 pages),
+# each beginning a page; the input files then begin a page of their own. A resubmission
+# changes the files' hashes and often the warnings, seldom the advice: its pages are kept.
+ADVICE_ROWS_INLINE = 40
 ADVICE_ROWS_PER_PART = 300
 LEVEL_TITLES = {
     "organisation": "Organisation",
@@ -228,6 +231,7 @@ class AppendixView:
     warnings: tuple[ProblemView, ...]
     advice: tuple[AdviceView, ...]
     advice_runs: tuple[tuple[AdviceView, ...], ...]  # the annex's parts (at least one)
+    advice_apart: bool  # the annex's advice and files are parts of their own
     errors_more: tuple[MoreProblems, ...]
     warnings_more: tuple[MoreProblems, ...]
     advice_more: tuple[MoreProblems, ...]
@@ -574,6 +578,7 @@ def appendix_view(
         warnings=tuple(p for p in problems if p.severity != ERROR),
         advice=tuple(advice),
         advice_runs=runs(advice, ADVICE_ROWS_PER_PART),
+        advice_apart=len(advice) > ADVICE_ROWS_INLINE,
         errors_more=tuple(m for m in more if m.severity == ERROR),
         warnings_more=tuple(m for m in more if m.severity != ERROR),
         advice_more=tuple(advice_cap.more()),
