@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
+import json
 import shutil
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pytest
@@ -88,14 +90,30 @@ class DemoReport:
 
 
 @pytest.fixture(scope="session")
-def demo_report(tmp_path_factory: pytest.TempPathFactory) -> DemoReport:
+def demo_report(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> DemoReport:
     """The demo's whole report, made once per test run for the tests that only read it
-    (the full report lays out 49 pages, an annex and ten one-pagers)."""
+    (the full report lays out 49 pages, an annex and ten one-pagers). Under pytest-xdist
+    the first worker to ask makes it in the run's shared temporary folder and the others
+    wait for it and read it (one report instead of one per worker)."""
+    if worker_id == "master":
+        return _demo_report(tmp_path_factory.mktemp("demo-report"))
+    shared = tmp_path_factory.getbasetemp().parent  # this run's, shared by its workers
+    with (shared / "demo-report.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the other workers wait here while it is made
+        made = shared / "demo-report" / "made.json"
+        if not made.exists():
+            report = _demo_report(made.parent)
+            made.write_text(json.dumps({**asdict(report), "root": str(report.root)}))
+        fields = json.loads(made.read_text())
+        return DemoReport(**{**fields, "root": Path(fields["root"])})
+
+
+def _demo_report(folder: Path) -> DemoReport:
     from click.testing import CliRunner
 
     from pipeline.cli import main
 
-    root = tmp_path_factory.mktemp("demo-report") / "demo"
+    root = folder / "demo"
     shutil.copytree(DEMO, root, ignore=shutil.ignore_patterns("reports", "archive"))
     config = root / "scorecard.toml"
     config.write_text(config.read_text(encoding="utf-8") + DEMO_PACKS, encoding="utf-8")
