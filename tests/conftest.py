@@ -6,7 +6,8 @@ import fcntl
 import json
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -89,17 +90,25 @@ class DemoReport:
         return self.root / "scorecard.toml"
 
 
+@contextmanager
+def shared_by_workers(
+    tmp_path_factory: pytest.TempPathFactory, worker_id: str, name: str
+) -> Iterator[Path]:
+    """A folder every pytest-xdist worker of this run sees (the session's own without
+    xdist), held under the lock `name` while the body runs: the first worker to ask makes
+    what the tests only read, the others wait for it and find it made."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base if worker_id == "master" else base.parent  # xdist: this run's root
+    with (shared / f"{name}.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield shared
+
+
 @pytest.fixture(scope="session")
 def demo_report(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> DemoReport:
     """The demo's whole report, made once per test run for the tests that only read it
-    (the full report lays out 49 pages, an annex and ten one-pagers). Under pytest-xdist
-    the first worker to ask makes it in the run's shared temporary folder and the others
-    wait for it and read it (one report instead of one per worker)."""
-    if worker_id == "master":
-        return _demo_report(tmp_path_factory.mktemp("demo-report"))
-    shared = tmp_path_factory.getbasetemp().parent  # this run's, shared by its workers
-    with (shared / "demo-report.lock").open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # the other workers wait here while it is made
+    (the full report lays out 49 pages, an annex and ten one-pagers)."""
+    with shared_by_workers(tmp_path_factory, worker_id, "demo-report") as shared:
         made = shared / "demo-report" / "made.json"
         if not made.exists():
             report = _demo_report(made.parent)

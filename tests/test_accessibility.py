@@ -19,6 +19,7 @@ from pipeline.render.views import PackView, pack_context
 from pipeline.run import read_inbox
 from pipeline.score import score
 from pipeline.validate import validate
+from tests.conftest import shared_by_workers
 from tests.test_pack import Rendered, flat, outline, render_pack
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,8 +55,9 @@ def build_demo(base: Path) -> tuple[Rendered, PackView]:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Rendered, PackView]:
-    return build_demo(tmp_path_factory.getbasetemp())
+def demo(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> tuple[Rendered, PackView]:
+    with shared_by_workers(tmp_path_factory, worker_id, "demo-pack") as shared:
+        return build_demo(shared)
 
 
 def resolve(obj):
