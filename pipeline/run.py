@@ -230,7 +230,7 @@ def _check(
         written = (write_feedback(path, probs, target / "feedback") for path, probs in to_mark)
         return [path for path in written if path]
 
-    feedback = beside(write_copies) if to_mark else list
+    feedback: Callable[[], list[Path]] = beside(write_copies) if to_mark else lambda: []
     json_path = write_validation_json(
         validated, intake.ignored, config, target / f"validation-{period}.json"
     )

@@ -255,13 +255,18 @@ def validate(
 
 def _type(cand: _Candidate, run: _Run, memo: TypingMemo) -> None:
     """Type one candidate's sheets and check it as a whole, or take both from the memo."""
-    key = (cand.file, cand.raw.sha256)
+    key = _memo_key(cand)
     if key not in memo.entries:
         memo.entries[key] = _typing(cand, run)
     typed, found, letters = memo.entries[key]
     cand.typed = typed
     cand.problems += found
     run.locator.letters.update(letters)
+
+
+def _memo_key(cand: _Candidate) -> tuple[str, str]:
+    """A `TypingMemo` key: the file's name and SHA-256."""
+    return cand.file, cand.raw.sha256
 
 
 def _typing(
@@ -290,14 +295,12 @@ def _type_ahead(cands: Sequence[_Candidate], run: _Run, memo: TypingMemo) -> Non
     """Type the candidates the memo does not hold yet, shared out to forked children (one
     per core, this process taking the first share): typing is per workbook and the
     largest part of validating a large organisation."""
-    todo = [c for c in cands if (c.file, c.raw.sha256) not in memo.entries]
+    todo = [c for c in cands if _memo_key(c) not in memo.entries]
     n = min(os.cpu_count() or 1, len(todo) // TYPED_PER_CHILD)
     if n < 2:
         return
     typed = in_shares(todo, n, lambda share: [_typing(c, run) for c in share])
-    memo.entries.update(
-        ((c.file, c.raw.sha256), entry) for c, entry in zip(todo, typed, strict=True)
-    )
+    memo.entries.update((_memo_key(c), entry) for c, entry in zip(todo, typed, strict=True))
 
 
 def _submitted_ids(queues: dict[str, list[_Candidate]]) -> frozenset[str]:

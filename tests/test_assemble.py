@@ -158,7 +158,7 @@ def test_a_long_annex_is_laid_out_in_parts_as_its_single_document(both, tmp_path
     runs = view.appendix.advice_runs
     assert len(runs) >= 3 and sum(len(r) for r in runs) == len(view.appendix.advice)
     parts = editions.annex_parts(view)
-    assert len(parts) == len(runs) + 2 and parts[-1].key == editions.ANNEX_FILES_PART
+    assert len(parts) == len(runs) + 2 and parts[-1].key == views_appendix.ANNEX_FILES_PART
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(assemble.WORKERS_VARIABLE, "2")
         made = editions.write_annex(view, config, tmp_path / "parts")
@@ -185,7 +185,7 @@ def test_a_resubmission_lays_out_the_annex_files_again_and_keeps_the_advice(both
         view = pack_context(scored, v, config)
     assert len(view.appendix.advice_runs) == 1 and view.appendix.advice_apart
     keys = [p.key for p in editions.annex_parts(view)]
-    assert keys == ["annex", views_appendix.advice_part_anchor(1), editions.ANNEX_FILES_PART]
+    assert keys == ["annex", views_appendix.advice_part_anchor(1), views_appendix.ANNEX_FILES_PART]
     first = editions.write_annex(view, config, tmp_path)
     assert (first.parts, first.laid_out) == (3, 3)
     files = list(view.appendix.files)

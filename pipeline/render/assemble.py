@@ -210,6 +210,11 @@ def _page_attr(page: int | None) -> Markup:
 # --- laying out ------------------------------------------------------------------------------
 
 
+def parts_cache(out_dir: Path) -> Path:
+    """Where the parts laid out for `out_dir` are kept (beside what they make)."""
+    return Path(out_dir) / CACHE_FOLDER / PARTS_FOLDER
+
+
 def cache_key(html: str, logo: Path | None) -> str:
     """What a laid-out document depends on: its HTML, the logo, WeasyPrint and its options."""
     import weasyprint

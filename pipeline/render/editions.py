@@ -36,11 +36,11 @@ from pipeline.forked import beside, in_shares
 from pipeline.render import audience
 from pipeline.render.assemble import (
     CACHE_FOLDER,
-    PARTS_FOLDER,
     Part,
     cache_key,
     document_from_cache,
     document_to_cache,
+    parts_cache,
     prune_cache,
 )
 from pipeline.render.audience import Row, annex_name, drop_order, fit_department, subtree
@@ -56,13 +56,12 @@ from pipeline.render.pack import (
     write_view,
 )
 from pipeline.render.views import PackView, pack_context
-from pipeline.render.views_appendix import advice_part_anchor
+from pipeline.render.views_appendix import ANNEX_FILES_PART, advice_part_anchor
 from pipeline.render.views_department import DepartmentView
 from pipeline.score import Scored
 from pipeline.validate import Validated
 
 ANNEX_TEMPLATE = "annex.html.j2"
-ANNEX_FILES_PART = "annex-files-part"  # the long annex's last part (annex.html.j2)
 ONEPAGER_TEMPLATE = "onepager.html.j2"
 DEPARTMENTS_FOLDER = "departments"
 DOCUMENTS_FOLDER = "documents"  # in CACHE_FOLDER: whole documents by their HTML's hash
@@ -120,9 +119,8 @@ def write_annex(
             view, config, path, reader, ANNEX_TEMPLATE, cache=_cache(out_dir),
             generated_from=generated_from,
         )  # fmt: skip
-    cache = Path(out_dir) / CACHE_FOLDER / PARTS_FOLDER
     return write_in_parts(
-        view, config, path, parts, cache, audience=reader, template=ANNEX_TEMPLATE,
+        view, config, path, parts, parts_cache(out_dir), audience=reader, template=ANNEX_TEMPLATE,
         generated_from=generated_from,
     )  # fmt: skip
 

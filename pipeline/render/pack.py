@@ -36,7 +36,7 @@ from pipeline.render import assemble
 from pipeline.render.audience import Audience, board
 from pipeline.render.tags import fold_text_runs
 from pipeline.render.views import PackView, pack_context
-from pipeline.render.views_appendix import advice_part_anchor, calc_part_anchor
+from pipeline.render.views_appendix import ANNEX_FILES_PART, advice_part_anchor, calc_part_anchor
 from pipeline.score import Scored
 from pipeline.validate import Validated
 from pipeline.vocabulary import STATUS_STYLES
@@ -129,6 +129,7 @@ def _context(
     context["folio_stamped"] = False
     context["calc_part_anchor"] = calc_part_anchor
     context["advice_part_anchor"] = advice_part_anchor
+    context["annex_files_part"] = ANNEX_FILES_PART
     context.update(extra)
     return context
 
@@ -215,7 +216,7 @@ def write_pack(
     # made in a forked child while the parts are rendered and laid out, not before them.
     twin = beside(write_twin)
     audience = board(view)
-    cache = out_dir / assemble.CACHE_FOLDER / assemble.PARTS_FOLDER  # beside what it makes
+    cache = assemble.parts_cache(out_dir)
     made = write_in_parts(
         view, config, pdf_path, assemble.split(view, audience), cache, generated_from=source
     )

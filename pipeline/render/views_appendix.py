@@ -252,6 +252,9 @@ def runs(items: Sequence[T], size: int) -> tuple[tuple[T, ...], ...]:
     return tuple(tuple(items[i : i + size]) for i in range(0, len(items), size)) or ((),)
 
 
+ANNEX_FILES_PART = "annex-files-part"  # the long annex's last part: its input files
+
+
 def advice_part_anchor(number: int) -> str:
     """The anchor of the analyst annex's advice part `number` (from 1)."""
     return f"annex-advice-part-{number}"
